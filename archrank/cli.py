@@ -1,0 +1,127 @@
+"""The ``archrank`` command: list spaces and benchmarks, query architectures, show top-k tables.
+
+Exit codes: 0 success, 2 bad input (unknown name, malformed architecture, architecture not in
+the table), 3 a bundled data file is missing or corrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from archrank import datasets, spaces
+from archrank.errors import DataFileError, InvalidArchitectureError, UnknownArchitectureError, UnknownChoiceError
+
+app = typer.Typer(
+    help="Rank neural network architectures without training them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_BAD_INPUT, EXIT_DATA = 2, 3
+
+
+def _fail(message: str, code: int) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _guard(func):  # type: ignore[no-untyped-def]
+    """Turn archrank's own errors into a one-line message and a clear exit code."""
+
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            return func(*args, **kwargs)
+        except DataFileError as err:
+            _fail(str(err), EXIT_DATA)
+        except (InvalidArchitectureError, UnknownChoiceError, UnknownArchitectureError) as err:
+            _fail(str(err), EXIT_BAD_INPUT)
+
+    wrapper.__name__, wrapper.__doc__ = func.__name__, func.__doc__
+    wrapper.__wrapped__ = func  # lets typer read the signature
+    return wrapper
+
+
+@app.command("spaces")
+@_guard
+def list_spaces() -> None:
+    """List the search spaces and their operations."""
+    sizes = {"nb201": "15,625 cells", "nb101": "423,624 unique cells", "darts": "~10^18 genotypes"}
+    for name in spaces.names():
+        space = spaces.get(name)
+        typer.echo(f"{name:6s} {sizes.get(name, ''):22s} ops: {', '.join(space.ops)}")
+
+
+@app.command("datasets")
+@_guard
+def list_datasets() -> None:
+    """List the bundled benchmarks, their datasets and metrics (with epoch budgets and units)."""
+    for name, ds_names in datasets.names().items():
+        for ds in ds_names:
+            bench = datasets.load(name, ds)
+            typer.echo(f"{name}/{ds}: {len(bench)} architectures")
+            for metric, budgets in bench.metrics().items():
+                unit = bench.info(metric, budgets[-1]).unit
+                epochs = "" if budgets == [None] else f" epochs {budgets}"
+                typer.echo(f"    {metric} [{unit}]{epochs}")
+
+
+@app.command()
+@_guard
+def query(
+    benchmark: Annotated[str, typer.Argument(help="nb201, nb101 or darts")],
+    arch: Annotated[str, typer.Argument(help="architecture string (NB101: spec string or module hash)")],
+    dataset: Annotated[str, typer.Option(help="dataset of the benchmark")] = "cifar10",
+    metric: Annotated[str | None, typer.Option(help="metric to print; all metrics if omitted")] = None,
+    epochs: Annotated[int | None, typer.Option(help="epoch budget; the largest recorded if omitted")] = None,
+) -> None:
+    """Print one architecture's recorded metrics."""
+    bench = datasets.load(benchmark, dataset)
+    space = bench.space
+    if isinstance(space, spaces.NB101Space) and len(arch) == 32 and "|" not in arch:
+        parsed = space.from_hash(arch)
+    else:
+        parsed = space.parse(arch)
+    typer.echo(f"arch: {parsed}")
+    if isinstance(parsed, spaces.NB201Arch):
+        typer.echo(f"index: {space.index(parsed)}")  # type: ignore[attr-defined]
+    if isinstance(parsed, spaces.NB101Arch):
+        typer.echo(f"module_hash: {parsed.module_hash}")
+    if metric is not None:
+        info = bench.info(metric, epochs)
+        typer.echo(f"{metric}@{info.epochs}: {bench.query(parsed, metric, epochs):.6g} {info.unit}")
+        return
+    for name, budgets in bench.metrics().items():
+        for ep in budgets:
+            label = name if ep is None else f"{name}@{ep}"
+            typer.echo(f"{label}: {bench.query(parsed, name, ep):.6g} {bench.info(name, ep).unit}")
+
+
+@app.command()
+@_guard
+def top(
+    benchmark: Annotated[str, typer.Argument(help="nb201, nb101 or darts")],
+    dataset: Annotated[str, typer.Option(help="dataset of the benchmark")] = "cifar10",
+    metric: Annotated[
+        str | None, typer.Option(help="metric to rank by (default: test accuracy, else validation)")
+    ] = None,
+    epochs: Annotated[int | None, typer.Option(help="epoch budget; the largest recorded if omitted")] = None,
+    k: Annotated[int, typer.Option("-k", "--k", min=1, help="how many architectures")] = 10,
+    ascending: Annotated[bool, typer.Option(help="smallest first (for latency, params)")] = False,
+) -> None:
+    """Show the k best architectures of a benchmark by a metric."""
+    bench = datasets.load(benchmark, dataset)
+    if metric is None:
+        metric = "test_accuracy" if "test_accuracy" in bench.metrics() else "valid_accuracy"
+    table = bench.top(k, metric, epochs, ascending=ascending)
+    column = table.columns[-1]
+    typer.echo(f"top {len(table)} of {bench.name}/{bench.dataset} by {column} [{bench.info(metric, epochs).unit}]")
+    for rank, (row, arch, value) in enumerate(table.itertuples(index=False), start=1):
+        typer.echo(f"{rank:3d}  row {row:6d}  {value:10.4f}  {arch}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    sys.exit(app())

@@ -1,0 +1,34 @@
+"""Exceptions raised by archrank. Each names the offending input and the valid choices."""
+
+from __future__ import annotations
+
+
+class ArchrankError(Exception):
+    """Base class of every error archrank raises on purpose."""
+
+
+class InvalidArchitectureError(ArchrankError, ValueError):
+    """An architecture string or spec is malformed or breaks the rules of its search space."""
+
+
+class UnknownChoiceError(ArchrankError, LookupError):
+    """A name (space, dataset, metric, op, epochs, ...) is not one of the valid choices."""
+
+    def __init__(self, kind: str, value: object, choices: object) -> None:
+        self.kind, self.value = kind, value
+        self.choices = list(choices)  # type: ignore[call-overload]
+        super().__init__(f"unknown {kind} {value!r}; valid choices: {', '.join(map(str, self.choices))}")
+
+    def __str__(self) -> str:  # LookupError would otherwise repr() the message
+        return self.args[0]
+
+
+class UnknownArchitectureError(ArchrankError, KeyError):
+    """A valid architecture that the benchmark table has no entry for."""
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class DataFileError(ArchrankError, OSError):
+    """A bundled data file is missing, unreadable or fails its checksum."""
