@@ -266,18 +266,30 @@ class NB101Space(SearchSpace):
         return edits
 
     def mutate(self, arch: NB101Arch, rng: RandomState = None) -> NB101Arch:
-        """One random valid edge flip or op change whose result has a different module hash."""
+        """One random valid edge flip or op change whose result has a different module hash.
+
+        Where no single change gives a new cell (the bare input->output cell needs two new edges
+        to gain a vertex), random changes are compounded until one does.
+        """
         self._check_arch_type(arch)
         gen = as_rng(rng)
         edits = self._edits(arch)
         for k in gen.permutation(len(edits)):
-            try:
-                child = make_nb101(*edits[k])
-            except InvalidArchitectureError:
-                continue
-            if child.module_hash != arch.module_hash:
+            child = _valid_or_none(*edits[k])
+            if child is not None and child.module_hash != arch.module_hash:
                 return child
-        raise InvalidArchitectureError(f"no valid mutation of {arch}")  # pragma: no cover - never for valid cells
+        for _ in range(10_000):
+            mat, ops = edits[int(gen.integers(len(edits)))]
+            mat, ops = mat.copy(), list(ops)
+            for _ in range(int(gen.integers(2, 5))):
+                i, j = int(gen.integers(MAX_VERTICES - 1)), int(gen.integers(1, MAX_VERTICES))
+                if i < j:
+                    mat[i, j] ^= 1
+                ops[int(gen.integers(1, MAX_VERTICES - 1))] = OPS[int(gen.integers(len(OPS)))]
+            child = _valid_or_none(mat, ops)
+            if child is not None and child.module_hash != arch.module_hash:
+                return child
+        raise InvalidArchitectureError(f"no valid mutation of {arch} found")  # pragma: no cover
 
     def neighbors(self, arch: NB101Arch) -> list[NB101Arch]:
         """Valid cells one edge flip or op change away, one per module hash, ``arch``'s own excluded."""
@@ -302,6 +314,13 @@ class NB101Space(SearchSpace):
     def to_cell_graph(self, arch: NB101Arch) -> CellGraph:
         self._check_arch_type(arch)
         return CellGraph(arch.adjacency, arch.ops)
+
+
+def _valid_or_none(matrix: np.ndarray, ops: Sequence[str]) -> NB101Arch | None:
+    try:
+        return make_nb101(matrix, ops)
+    except InvalidArchitectureError:
+        return None
 
 
 def _is_hex32(h: object) -> bool:
