@@ -6,6 +6,7 @@ the table), 3 a bundled data file is missing or corrupted.
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Annotated
 
@@ -32,6 +33,7 @@ def _fail(message: str, code: int) -> None:
 def _guard(func):  # type: ignore[no-untyped-def]
     """Turn archrank's own errors into a one-line message and a clear exit code."""
 
+    @functools.wraps(func)
     def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
         try:
             return func(*args, **kwargs)
@@ -40,8 +42,6 @@ def _guard(func):  # type: ignore[no-untyped-def]
         except (InvalidArchitectureError, UnknownChoiceError, UnknownArchitectureError) as err:
             _fail(str(err), EXIT_BAD_INPUT)
 
-    wrapper.__name__, wrapper.__doc__ = func.__name__, func.__doc__
-    wrapper.__wrapped__ = func  # lets typer read the signature
     return wrapper
 
 

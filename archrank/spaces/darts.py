@@ -149,6 +149,8 @@ def parse_darts(text: Any) -> DartsArch:
             return DartsArch(tuple(ast.literal_eval(m.group(1))), tuple(ast.literal_eval(m.group(3))))
         if s.startswith("[") or s.startswith("("):
             return _from_compact(ast.literal_eval(s))
+    except InvalidArchitectureError:
+        raise
     except (ValueError, SyntaxError, TypeError) as err:
         raise InvalidArchitectureError(f"malformed DARTS genotype {text!r}: {err}") from None
     raise InvalidArchitectureError(

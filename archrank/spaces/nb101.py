@@ -182,16 +182,6 @@ def _decode_cells(
     return out
 
 
-def pack_cell(arch: NB101Arch) -> tuple[int, int, int]:
-    """(vertices, adjacency bits over the 7x7 upper triangle, base-3 interior op code)."""
-    n = arch.num_vertices
-    full = np.zeros((MAX_VERTICES, MAX_VERTICES), dtype=np.int64)
-    full[:n, :n] = arch.adjacency
-    bits = int((full[_TRIU7] << np.arange(len(_TRIU7[0]))).sum())
-    code = sum(OPS.index(op) * 3**k for k, op in enumerate(arch.ops[1:-1]))
-    return n, bits, code
-
-
 class NB101Space(SearchSpace):
     """The NAS-Bench-101 space: 423,624 unique cells, identified by their module hash."""
 
@@ -297,11 +287,8 @@ class NB101Space(SearchSpace):
         seen = {arch.module_hash}
         out = []
         for mat, ops in self._edits(arch):
-            try:
-                child = make_nb101(mat, ops)
-            except InvalidArchitectureError:
-                continue
-            if child.module_hash not in seen:
+            child = _valid_or_none(mat, ops)
+            if child is not None and child.module_hash not in seen:
                 seen.add(child.module_hash)
                 out.append(child)
         return out
