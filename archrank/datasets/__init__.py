@@ -77,14 +77,9 @@ def _load_nb101(dataset: str, data_dir: Path | None) -> Benchmark:
     columns, info = _split_columns("nb101", dataset, arrays, data_dir)
     cell_rows = arrays["row"].astype(np.int64)
     table_row = {int(c): i for i, c in enumerate(cell_rows)}
-    prefixes = space._cells["hash_prefix"]
 
     def row_of(arch: NB101Arch) -> int | None:
-        h = arch.module_hash
-        pos = int(np.searchsorted(prefixes, np.uint64(int(h[:16], 16))))
-        if pos >= len(prefixes) or int(prefixes[pos]) != int(h[:16], 16):
-            return None
-        return table_row.get(pos)
+        return table_row.get(int(space.cell_rows([arch.module_hash])[0]))
 
     def ids() -> dict[str, Sequence[object]]:
         archs = space._decode(cell_rows)

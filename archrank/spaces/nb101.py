@@ -211,18 +211,29 @@ class NB101Space(SearchSpace):
         """The shipped representative spec of a NAS-Bench-101 module hash."""
         return self.from_hashes([module_hash])[0]
 
-    def from_hashes(self, hashes: Sequence[str]) -> list[NB101Arch]:
-        """Representative specs for many module hashes (vectorised lookup)."""
+    def cell_rows(self, hashes: Sequence[str]) -> np.ndarray:
+        """Row of each module hash in the shipped enumeration (int64; -1 where no stored cell matches).
+
+        Rows are found by the hash's first 64 bits (unique across the 423,624 cells); the hash of
+        every valid cell is stored, so a valid cell's own hash always finds its own row.
+        """
         bad = [h for h in hashes if not _is_hex32(h)]
         if bad:
             raise InvalidArchitectureError(f"{bad[0]!r} is not a 32-hex-digit NB101 module hash")
         prefixes = np.array([int(h[:16], 16) for h in hashes], dtype=np.uint64)
         table = self._cells["hash_prefix"]
         pos = np.minimum(np.searchsorted(table, prefixes), len(table) - 1)
-        archs = self._decode(pos)
+        return np.where(table[pos] == prefixes, pos, -1).astype(np.int64)
+
+    def from_hashes(self, hashes: Sequence[str]) -> list[NB101Arch]:
+        """Representative specs for many module hashes (vectorised lookup)."""
+        rows = self.cell_rows(hashes)
+        missing = np.flatnonzero(rows < 0)
+        if len(missing):
+            raise UnknownArchitectureError(f"no NB101 cell has module hash {hashes[int(missing[0])]}")
+        archs = self._decode(rows)
         for h, arch in zip(hashes, archs, strict=True):
-            # The full hash of the decoded spec must agree: this rejects unknown hashes whose
-            # 64-bit prefix lands next to a stored one.
+            # A made-up hash may share its 64-bit prefix with a stored one: the full hash must agree.
             if arch.module_hash != h.lower():
                 raise UnknownArchitectureError(f"no NB101 cell has module hash {h}")
         return archs
