@@ -1,7 +1,9 @@
 """archrank: rank neural network architectures without training them.
 
-Search spaces (``archrank.spaces``), bundled NAS benchmark tables (``archrank.datasets``) and
-ranking metrics (``archrank.metrics``)::
+Search spaces (``archrank.spaces``), bundled NAS benchmark tables (``archrank.datasets``),
+ranking metrics (``archrank.metrics``), encodings (``archrank.encodings``), performance
+predictors (``archrank.predictors``) and studies (``archrank.studies``); the last three import
+torch and are loaded on first use::
 
     import archrank as ar
     space = ar.spaces.get("nb201")
@@ -20,6 +22,17 @@ from archrank.errors import (
 
 __version__ = "0.1.0"
 
+_LAZY = ("encodings", "predictors", "studies")
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f"archrank.{name}")
+    raise AttributeError(f"module 'archrank' has no attribute {name!r}")
+
+
 __all__ = [
     "ArchrankError",
     "DataFileError",
@@ -28,7 +41,10 @@ __all__ = [
     "UnknownChoiceError",
     "__version__",
     "datasets",
+    "encodings",
     "errors",
     "metrics",
+    "predictors",
     "spaces",
+    "studies",
 ]

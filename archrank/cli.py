@@ -123,5 +123,71 @@ def top(
         typer.echo(f"{rank:3d}  row {row:6d}  {value:10.4f}  {arch}")
 
 
+study_app = typer.Typer(help="Correlation studies (predictors against benchmark truth).", no_args_is_help=True)
+app.add_typer(study_app, name="study")
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"expected comma-separated integers, got {text!r}") from None
+
+
+@study_app.command("predictors")
+@_guard
+def study_predictors(
+    benchmark: Annotated[str, typer.Argument(help="nb201, nb101 or darts")] = "nb201",
+    dataset: Annotated[str, typer.Option(help="dataset of the benchmark")] = "cifar10-valid",
+    metric: Annotated[str, typer.Option(help="target metric")] = "valid_accuracy",
+    epochs: Annotated[int | None, typer.Option(help="epoch budget; the largest recorded if omitted")] = None,
+    predictor: Annotated[
+        list[str] | None, typer.Option("--predictor", "-p", help="predictor name (repeat); default: all")
+    ] = None,
+    train_sizes: Annotated[str, typer.Option(help="comma-separated training-set sizes")] = "10,20,50,100,200,500,1000",
+    seeds: Annotated[int, typer.Option(min=1, help="number of seeds (0..n-1)")] = 10,
+    test_size: Annotated[int, typer.Option(min=2, help="held-out test architectures")] = 1000,
+    out: Annotated[str | None, typer.Option(help="write the per-run table to this CSV")] = None,
+    plot: Annotated[str | None, typer.Option(help="save a mean +/- std Kendall-tau plot here (png, pdf)")] = None,
+    checkpoint: Annotated[
+        str | None, typer.Option(help="append each finished run here and resume from it on restart")
+    ] = None,
+) -> None:
+    """Fit predictors on growing training sets and score their ranking of held-out architectures."""
+    from archrank import predictors as predictor_mod
+    from archrank import studies
+
+    names = predictor or predictor_mod.names()
+    table = studies.predictor_study(
+        benchmark,
+        dataset=dataset,
+        metric=metric,
+        epochs=epochs,
+        predictors=names,
+        train_sizes=_int_list(train_sizes),
+        seeds=range(seeds),
+        test_size=test_size,
+        checkpoint=checkpoint,
+    )
+    summary = studies.summarize(table)
+    typer.echo(f"{'predictor':14s} {'n':>5s} {'tau':>13s} {'spearman':>13s} {'prec@10%':>13s} {'fit s':>7s}")
+    for r in summary.itertuples(index=False):
+        typer.echo(
+            f"{r.predictor:14s} {r.train_size:5d} {r.kendall_tau_mean:6.3f}+-{r.kendall_tau_std:5.3f}"
+            f" {r.spearman_mean:6.3f}+-{r.spearman_std:5.3f} {r.precision_at_10pct_mean:6.3f}+-"
+            f"{r.precision_at_10pct_std:5.3f} {r.fit_seconds_mean:7.2f}"
+        )
+    if out:
+        table.to_csv(out, index=False)
+        typer.echo(f"wrote {out}")
+    if plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        ax = studies.plot_predictor_study(table)
+        ax.figure.savefig(plot, bbox_inches="tight", dpi=120)
+        typer.echo(f"wrote {plot}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())

@@ -238,6 +238,21 @@ class NB101Space(SearchSpace):
                 raise UnknownArchitectureError(f"no NB101 cell has module hash {h}")
         return archs
 
+    def representatives(self, archs: Sequence[NB101Arch]) -> list[NB101Arch]:
+        """The shipped representative spec of each arch's module hash (one fixed vertex order per class).
+
+        Isomorphic specs map to the same object, so encodings read from it do not depend on how a
+        spec's vertices happen to be numbered.
+        """
+        for arch in archs:
+            self._check_arch_type(arch)
+        hashes = [arch.module_hash for arch in archs]
+        # A valid spec's own hash is always stored (see cell_rows), so no second check is needed.
+        reps = self._decode(self.cell_rows(hashes))
+        for h, rep in zip(hashes, reps, strict=True):
+            rep.__dict__["module_hash"] = h  # fill the cached_property: the row was found by this hash
+        return reps
+
     def random_arch(self, rng: np.random.Generator) -> NB101Arch:
         return self._decode(np.array([rng.integers(NUM_UNIQUE_CELLS)]))[0]
 

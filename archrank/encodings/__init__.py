@@ -1,0 +1,76 @@
+"""Architecture encodings, as scikit-learn transformers and through :func:`encode`.
+
+===================  =======  =======  ========  =================================================
+name                 NB201    NB101    DARTS     what
+===================  =======  =======  ========  =================================================
+adjacency_onehot     30       36       140       adjacency bits + one-hot ops (injective)
+path                 155      364      11,204    BANANAS paths, input to output (not injective)
+path_truncated       30       40       100       the most frequent paths (length configurable)
+categorical          6        26       32        one integer per decision (injective)
+graph                7        5        20        torch-geometric Data; number = node-feature width
+gnn_embedding        32       32       32        pooled hidden layer of a trained GIN predictor
+===================  =======  =======  ========  =================================================
+
+``encode(archs, name)`` infers the space from architecture objects; pass ``space=`` for strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from archrank.encodings.base import ArchEncoder, as_archs, resolve_space
+from archrank.encodings.graph import GraphEncoder, vocabulary
+from archrank.encodings.paths import PathEncoder, PathTruncated
+from archrank.encodings.tabular import AdjacencyOneHot, Categorical
+from archrank.errors import UnknownChoiceError
+
+
+def _gnn_embedding() -> type[ArchEncoder]:
+    from archrank.encodings.learned import GNNEmbedding
+
+    return GNNEmbedding
+
+
+_FIXED: dict[str, type[ArchEncoder]] = {
+    cls.name: cls for cls in (AdjacencyOneHot, PathEncoder, PathTruncated, Categorical, GraphEncoder)
+}
+
+
+def names() -> list[str]:
+    """Names of the available encodings."""
+    return [*_FIXED, "gnn_embedding"]
+
+
+def make_encoder(name: str, space: Any = None, **params: Any) -> ArchEncoder:
+    """A new, unfitted encoder called ``name`` (see :func:`names`) for ``space``."""
+    if name == "gnn_embedding":
+        return _gnn_embedding()(space=space, **params)
+    if name not in _FIXED:
+        raise UnknownChoiceError("encoding", name, names())
+    return _FIXED[name](space=space, **params)
+
+
+def encode(archs: Sequence[Any], name: str, space: Any = None, y: Any = None, **params: Any) -> Any:
+    """Encode ``archs`` with the encoding ``name``.
+
+    Returns an (n, d) float64 array, or a ``list[torch_geometric.data.Data]`` for ``"graph"``.
+    ``"gnn_embedding"`` needs targets ``y`` to train its GNN (or ``predictor=`` a fitted one).
+    """
+    return make_encoder(name, space=space, **params).fit(archs, y).transform(archs)
+
+
+__all__ = [
+    "AdjacencyOneHot",
+    "ArchEncoder",
+    "Categorical",
+    "GraphEncoder",
+    "PathEncoder",
+    "PathTruncated",
+    "as_archs",
+    "encode",
+    "make_encoder",
+    "names",
+    "resolve_space",
+    "vocabulary",
+]

@@ -1,0 +1,101 @@
+"""The transformer base class shared by every encoding, and architecture-list helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from archrank import spaces
+from archrank.errors import UnknownChoiceError
+from archrank.spaces.base import SearchSpace
+
+SpaceLike = str | SearchSpace | None
+
+
+def resolve_space(space: SpaceLike, archs: Sequence[Any] = ()) -> SearchSpace:
+    """The search space named by ``space``, or the one the architecture objects in ``archs`` belong to."""
+    if isinstance(space, SearchSpace):
+        return space
+    if space is not None:
+        return spaces.get(space)
+    for arch in archs:
+        name = getattr(arch, "space_name", None)
+        if name is not None:
+            return spaces.get(name)
+        break
+    raise ValueError(
+        "cannot tell the search space of these architectures: pass space='nb201', 'nb101' or 'darts' "
+        "(strings and plain arrays carry no space)"
+    )
+
+
+def as_archs(X: Any, space: SpaceLike) -> tuple[list[Any], SearchSpace]:
+    """Architecture objects of one space from architectures or their strings; the space they belong to."""
+    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__"):
+        raise TypeError(f"expected a sequence of architectures, got {type(X).__name__}")
+    items = list(X)
+    if not items:
+        raise ValueError("no architectures given (empty input)")
+    sp = resolve_space(space, items)
+    return [sp.ensure(a) for a in items], sp
+
+
+class ArchEncoder(TransformerMixin, BaseEstimator):
+    """A scikit-learn transformer from architectures to a feature matrix (n, length) of float64.
+
+    Stateless for the fixed encodings: ``transform`` works without ``fit`` (``fit`` only records
+    the space and the output width). ``space`` may be omitted when architecture objects (not
+    strings) are passed.
+    """
+
+    name: ClassVar[str] = ""
+    #: True where distinct canonical cells always get distinct rows.
+    injective: ClassVar[bool] = False
+
+    def __init__(self, space: SpaceLike = None) -> None:
+        self.space = space
+
+    def n_features(self, space: SpaceLike = None) -> int:
+        """Number of features this encoding produces for ``space`` (default: the encoder's own)."""
+        return self._length(resolve_space(space if space is not None else self.space))
+
+    def _length(self, space: SearchSpace) -> int:
+        raise NotImplementedError
+
+    def fit(self, X: Sequence[Any], y: Any = None) -> ArchEncoder:
+        _archs, sp = as_archs(X, self.space)
+        self.space_ = sp.name
+        self.n_features_out_ = self._length(sp)
+        return self
+
+    def transform(self, X: Sequence[Any]) -> np.ndarray:
+        """Encode ``X`` (n architectures or strings) as an (n, length) float64 matrix."""
+        archs, sp = as_archs(X, getattr(self, "space_", None) or self.space)
+        out = self._encode(archs, sp)
+        return np.asarray(out, dtype=np.float64)
+
+    def _encode(self, archs: list[Any], space: SearchSpace) -> Any:
+        raise NotImplementedError
+
+    def feature_names(self, space: SpaceLike = None) -> list[str]:
+        """A readable name for each output column."""
+        return self._feature_names(resolve_space(space if space is not None else self.space))
+
+    def _feature_names(self, space: SearchSpace) -> list[str]:
+        return [f"{self.name}{i}" for i in range(self._length(space))]
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        return np.asarray(self.feature_names(getattr(self, "space_", None) or self.space), dtype=object)
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.two_d_array = False
+        return tags
+
+
+def unknown_space(encoding: str, space: SearchSpace) -> UnknownChoiceError:
+    return UnknownChoiceError(f"space for the {encoding!r} encoding", space.name, ["nb201", "nb101", "darts"])

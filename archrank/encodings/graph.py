@@ -1,0 +1,64 @@
+"""``graph``: each architecture as a torch-geometric ``Data`` object for GNN predictors.
+
+Nodes carry a one-hot label in ``x`` (float32, shape (num_nodes, vocabulary)); ``edge_index``
+(int64, shape (2, num_edges)) holds the DAG's directed edges, from input towards output.
+
+* NB201: the 8-node graph with ops moved from edges onto nodes (input, 6 op nodes, output); the
+  vocabulary is input, the 5 ops, output (7).
+* NB101: the 7-or-fewer-vertex cell of the module hash's shipped representative (so
+  isomorphic specs give identical objects); vocabulary input, 3 ops, output (5).
+* DARTS: the normal and reduction cells as one 22-node graph (2 inputs, 8 op nodes and the
+  output per cell); the vocabulary keeps the cell type: normal/input0 ... reduce/output (20).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch_geometric.data import Data
+
+from archrank.encodings.base import ArchEncoder, as_archs, unknown_space
+from archrank.spaces.base import SearchSpace
+
+
+def vocabulary(space: SearchSpace) -> tuple[str, ...]:
+    """Node labels of the space's cell graphs, in one-hot column order."""
+    if space.name in ("nb201", "nb101"):
+        return ("input", *space.ops, "output")
+    if space.name == "darts":
+        return tuple(f"{c}/{lab}" for c in ("normal", "reduce") for lab in ("input0", "input1", *space.ops, "output"))
+    raise unknown_space("graph", space)
+
+
+class GraphEncoder(ArchEncoder):
+    """Architectures to ``list[torch_geometric.data.Data]`` (``transform`` returns a list, not a matrix)."""
+
+    name: ClassVar[str] = "graph"
+    injective: ClassVar[bool] = True
+
+    def _length(self, space: SearchSpace) -> int:
+        """Width of the node features (the vocabulary size)."""
+        return len(vocabulary(space))
+
+    def transform(self, X: Any) -> list[Data]:  # type: ignore[override]
+        archs, sp = as_archs(X, getattr(self, "space_", None) or self.space)
+        return self._encode(archs, sp)
+
+    def _encode(self, archs: list[Any], space: SearchSpace) -> list[Data]:
+        vocab = {lab: i for i, lab in enumerate(vocabulary(space))}
+        if space.name == "nb101":
+            archs = space.representatives(archs)
+        eye = torch.eye(len(vocab))
+        out = []
+        for arch in archs:
+            g = space.to_cell_graph(arch)
+            src, dst = np.nonzero(g.adjacency)
+            x = eye[[vocab[op] for op in g.ops]]
+            edge_index = torch.from_numpy(np.vstack([src, dst]).astype(np.int64))
+            out.append(Data(x=x, edge_index=edge_index, num_nodes=g.num_nodes))
+        return out
+
+    def _feature_names(self, space: SearchSpace) -> list[str]:
+        return list(vocabulary(space))

@@ -1,0 +1,93 @@
+"""Performance predictors: scikit-learn regressors from architectures (or encodings) to accuracy.
+
+``make(name, space=..., encoding=..., **hyperparameters)`` builds one:
+
+=============  ===================================================  ==================
+name           model                                                default encoding
+=============  ===================================================  ==================
+gp             exact GP (BoTorch SingleTaskGP), RBF/Matern/Hamming  categorical
+xgb            XGBoost, ensemble or quantile uncertainty            adjacency_onehot
+rf             scikit-learn random forest                           adjacency_onehot
+mlp_ensemble   BANANAS ensemble of MLPs                             path
+gnn            GIN ensemble (torch-geometric), MSE or ranking loss  graph
+=============  ===================================================  ==================
+
+All take ``random_state``, support ``predict(X, return_std=True)``, ``sklearn.base.clone`` and
+``save(path)`` / :func:`load`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from archrank.errors import UnknownChoiceError
+from archrank.predictors.base import ARCH_COLUMN, ArchPredictor, load, split_inputs
+from archrank.predictors.gnn import GNNPredictor
+from archrank.predictors.gp import GPPredictor
+from archrank.predictors.neural import MLPEnsemblePredictor
+from archrank.predictors.trees import RFPredictor, XGBPredictor
+
+_PREDICTORS: dict[str, type[ArchPredictor]] = {
+    "gp": GPPredictor,
+    "xgb": XGBPredictor,
+    "rf": RFPredictor,
+    "mlp_ensemble": MLPEnsemblePredictor,
+    "gnn": GNNPredictor,
+}
+
+
+def names() -> list[str]:
+    """Names accepted by :func:`make`."""
+    return list(_PREDICTORS)
+
+
+def make(name: str, space: Any = None, encoding: str = "auto", **hyperparameters: Any) -> ArchPredictor:
+    """A new, unfitted predictor ``name`` for ``space`` reading ``encoding`` (``"auto"``: its default)."""
+    if name not in _PREDICTORS:
+        raise UnknownChoiceError("predictor", name, names())
+    cls = _PREDICTORS[name]
+    valid = cls().get_params()
+    unknown = sorted(set(hyperparameters) - set(valid))
+    if unknown:
+        raise UnknownChoiceError(f"hyperparameter of {name!r}", unknown[0], sorted(set(valid) - {"space", "encoding"}))
+    return cls(space=space, encoding=encoding, **hyperparameters)
+
+
+def with_features(archs: Sequence[Any], features: Any) -> pd.DataFrame:
+    """A predictor input of ``archs`` plus extra feature columns (e.g. zero-cost scores).
+
+    ``features``: a DataFrame (its columns are kept, row order must match ``archs``), a dict of
+    columns, or an (n, k) array. The result has an ``arch`` column followed by the features.
+    """
+    if isinstance(features, pd.DataFrame):
+        extra = features.reset_index(drop=True)
+    elif isinstance(features, dict):
+        extra = pd.DataFrame(features)
+    else:
+        arr = np.asarray(features, dtype=np.float64)
+        arr = arr[:, None] if arr.ndim == 1 else arr
+        extra = pd.DataFrame(arr, columns=[f"feature{i}" for i in range(arr.shape[1])])
+    if len(extra) != len(archs):
+        raise ValueError(f"{len(archs)} architectures but {len(extra)} feature rows")
+    if ARCH_COLUMN in extra.columns:
+        raise ValueError(f"feature columns may not be called {ARCH_COLUMN!r}")
+    return pd.concat([pd.DataFrame({ARCH_COLUMN: list(archs)}), extra], axis=1)
+
+
+__all__ = [
+    "ArchPredictor",
+    "GNNPredictor",
+    "GPPredictor",
+    "MLPEnsemblePredictor",
+    "RFPredictor",
+    "XGBPredictor",
+    "load",
+    "make",
+    "names",
+    "split_inputs",
+    "with_features",
+]

@@ -1,0 +1,261 @@
+"""The regressor base class shared by every predictor: input handling, validation, save/load.
+
+A predictor's ``X`` may be
+
+* a sequence of architectures (objects, or strings with ``space=`` given): encoded with the
+  predictor's ``encoding``;
+* a pandas DataFrame with an ``arch`` column: the architectures are encoded and every other
+  column (numeric, e.g. zero-cost scores) is appended as extra features;
+* a plain 2-D numeric array (or a DataFrame without ``arch``): used as the feature matrix as
+  is, so the predictor works inside other tools with their own encodings.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+
+from archrank.encodings import ArchEncoder, make_encoder, resolve_space
+from archrank.errors import DataFileError, UnknownChoiceError
+
+ARCH_COLUMN = "arch"
+FORMAT_NAME, FORMAT_VERSION = "archrank-predictor", 1
+
+
+class Inputs:
+    """``X`` split into architectures, a ready feature matrix, graphs, and extra feature columns."""
+
+    def __init__(
+        self,
+        archs: list[Any] | None = None,
+        matrix: np.ndarray | None = None,
+        graphs: list[Any] | None = None,
+        extra: np.ndarray | None = None,
+    ) -> None:
+        self.archs, self.matrix, self.graphs, self.extra = archs, matrix, graphs, extra
+
+    def __len__(self) -> int:
+        for part in (self.archs, self.matrix, self.graphs):
+            if part is not None:
+                return len(part)
+        return 0
+
+
+def _numeric(values: Any, what: str) -> np.ndarray:
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{what} must be numeric: {err}") from err
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise ValueError(f"{what} must be 2-D (n_samples, n_features), got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(f"{what} holds a non-finite value at row {bad[0]}, column {bad[1]}")
+    return arr
+
+
+def split_inputs(X: Any) -> Inputs:
+    """Classify ``X`` (see the module docstring); raises on empty or malformed input."""
+    if isinstance(X, pd.DataFrame):
+        if len(X) == 0:
+            raise ValueError("X is empty (0 rows)")
+        if ARCH_COLUMN in X.columns:
+            rest = X.drop(columns=[ARCH_COLUMN])
+            extra = _numeric(rest, f"extra feature columns {list(rest.columns)}") if rest.shape[1] else None
+            return Inputs(archs=list(X[ARCH_COLUMN]), extra=extra)
+        return Inputs(matrix=_numeric(X, "X"))
+    if isinstance(X, (str, bytes)):
+        raise TypeError("X must be a sequence of architectures or a 2-D feature matrix, not a single string")
+    if isinstance(X, np.ndarray) and X.dtype != object:
+        if X.size == 0:
+            raise ValueError(f"X is empty (shape {X.shape})")
+        if X.ndim != 2:
+            raise ValueError(f"a feature matrix X must be 2-D (n_samples, n_features), got shape {X.shape}")
+        return Inputs(matrix=_numeric(X, "X"))
+    items = list(X)
+    if not items:
+        raise ValueError("X is empty (no architectures)")
+    first = items[0]
+    if type(first).__name__ == "Data" and hasattr(first, "edge_index"):
+        return Inputs(graphs=items)
+    if isinstance(first, str) or hasattr(first, "space_name"):
+        return Inputs(archs=items)
+    return Inputs(matrix=_numeric(items, "X"))
+
+
+def check_targets(y: Any, n: int) -> np.ndarray:
+    """``y`` as a 1-D float64 array of length ``n``; clear errors for NaN, inf, shape or length."""
+    if y is None:
+        raise ValueError("y is required: one target (e.g. accuracy) per architecture")
+    arr = np.asarray(y, dtype=np.float64)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"y must be 1-D (one target per architecture), got shape {arr.shape}")
+    if len(arr) != n:
+        raise ValueError(f"X has {n} samples but y has {len(arr)}")
+    if len(arr) < 2:
+        raise ValueError(f"need at least 2 training samples, got {len(arr)}")
+    bad = np.flatnonzero(~np.isfinite(arr))
+    if len(bad):
+        raise ValueError(f"y holds {len(bad)} NaN or infinite target(s), first at index {bad[0]}")
+    return arr
+
+
+class ArchPredictor(RegressorMixin, BaseEstimator):
+    """Base of every predictor: a scikit-learn regressor over architectures or feature matrices.
+
+    ``target_transform="rank_gauss"`` (every predictor's default) fits on normal scores of the
+    targets' ranks and maps predictions back to target units (see
+    :mod:`archrank.predictors.targets`); ``"none"`` fits the raw targets.
+
+    Subclasses implement ``_fit_matrix(X, y, seed)`` and ``_predict_matrix(X) -> (mean, std)`` (or
+    override the graph hooks). ``predict(X, return_std=True)`` returns ``(mean, std)``, both
+    shape (n,), in the units of ``y``.
+    """
+
+    #: default encoding per space when ``encoding="auto"``
+    default_encoding: ClassVar[dict[str, str]] = {"nb201": "adjacency_onehot", "nb101": "adjacency_onehot"}
+    #: encodings this predictor can read
+    accepted_encodings: ClassVar[tuple[str, ...]] = (
+        "adjacency_onehot",
+        "path",
+        "path_truncated",
+        "categorical",
+        "gnn_embedding",
+    )
+
+    # --- input handling -------------------------------------------------------------------
+    def _encoding_name(self, space_name: str) -> str:
+        enc = getattr(self, "encoding", "auto")
+        if enc == "auto" or enc is None:
+            enc = self.default_encoding.get(space_name, self.default_encoding.get("*", "adjacency_onehot"))
+        if enc not in self.accepted_encodings:
+            raise UnknownChoiceError(f"encoding for the {type(self).__name__}", enc, self.accepted_encodings)
+        return enc
+
+    def _make_encoder(self, archs: list[Any]) -> ArchEncoder:
+        space = resolve_space(getattr(self, "space", None), archs)
+        return make_encoder(self._encoding_name(space.name), space=space.name)
+
+    def _features(self, X: Any, y: np.ndarray | None = None, fit: bool = False) -> np.ndarray:
+        """The feature matrix for ``X``; at fit time also fits the encoder (which may use ``y``)."""
+        inputs = split_inputs(X)
+        if inputs.graphs is not None:
+            raise TypeError(f"{type(self).__name__} reads feature vectors; pass architectures or a matrix, not graphs")
+        if inputs.archs is not None:
+            if fit:
+                self.encoder_ = self._make_encoder(inputs.archs).fit(inputs.archs, y)
+            elif getattr(self, "encoder_", None) is None:
+                raise ValueError("this predictor was fitted on a feature matrix; pass a matrix, not architectures")
+            mat = np.asarray(self.encoder_.transform(inputs.archs), dtype=np.float64)
+            if inputs.extra is not None:
+                mat = np.hstack([mat, inputs.extra])
+        else:
+            if fit:
+                self.encoder_ = None
+            mat = inputs.matrix
+        if fit:
+            self.n_features_in_ = mat.shape[1]
+            self.n_extra_features_ = 0 if inputs.extra is None else inputs.extra.shape[1]
+        elif mat.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {mat.shape[1]} features, but this predictor was fitted with {self.n_features_in_}")
+        return mat
+
+    # --- public API -----------------------------------------------------------------------
+    def fit(self, X: Any, y: Any) -> ArchPredictor:
+        """Fit on ``X`` (architectures, DataFrame with ``arch``, or matrix) and targets ``y`` (n,)."""
+        from archrank._seeding import resolve_seed
+        from archrank.predictors.targets import TargetTransform
+
+        n = len(split_inputs(X))
+        targets = check_targets(y, n)
+        seed = resolve_seed(getattr(self, "random_state", None))
+        self.target_transform_ = TargetTransform(getattr(self, "target_transform", "none"))
+        self._fit_inputs(X, self.target_transform_.fit_forward(targets), seed)
+        return self
+
+    def _fit_inputs(self, X: Any, y: np.ndarray, seed: int) -> None:
+        mat = self._features(X, y, fit=True)
+        self._fit_matrix(mat, y, seed)
+
+    def predict(self, X: Any, return_std: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """Predicted targets, shape (n,); with ``return_std=True`` also their standard deviation (n,)."""
+        check_is_fitted(self)
+        mean, std = self.target_transform_.inverse(*self._predict_inputs(X))
+        return (mean, std) if return_std else mean
+
+    def _predict_inputs(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        return self._predict_matrix(self._features(X))
+
+    def _fit_matrix(self, X: np.ndarray, y: np.ndarray, seed: int) -> None:
+        raise NotImplementedError
+
+    def _predict_matrix(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "n_features_in_")
+
+    # --- persistence ----------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted predictor to one file (a version-stamped torch pickle); returns the path."""
+        import torch
+
+        from archrank import __version__
+
+        check_is_fitted(self)
+        path = Path(path)
+        payload = {
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "archrank_version": __version__,
+            "class": type(self).__name__,
+            "estimator": self,
+        }
+        torch.save(payload, path)
+        return path
+
+
+def load(path: str | Path, strict_version: bool = True) -> ArchPredictor:
+    """Read a predictor written by :meth:`ArchPredictor.save`.
+
+    Raises DataFileError when the file is missing, unreadable, not a predictor file, or written
+    by another archrank version (``strict_version=False`` turns the last into a warning).
+    Only load files you trust: like every pickle, the file can run code.
+    """
+    import torch
+
+    from archrank import __version__
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataFileError(f"predictor file {path} does not exist")
+    try:
+        payload = torch.load(path, weights_only=False, map_location="cpu")
+    except Exception as err:  # corrupted or foreign file: report it as such
+        raise DataFileError(f"{path} is not a readable archrank predictor file ({type(err).__name__}: {err})") from err
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
+        raise DataFileError(f"{path} is not an archrank predictor file")
+    if payload.get("format_version") != FORMAT_VERSION:
+        raise DataFileError(
+            f"{path} uses predictor file format {payload.get('format_version')}, this archrank reads {FORMAT_VERSION}"
+        )
+    saved = payload.get("archrank_version")
+    if saved != __version__:
+        message = f"{path} was saved by archrank {saved}, this is {__version__}"
+        if strict_version:
+            raise DataFileError(message + " (pass strict_version=False to load it anyway)")
+        warnings.warn(message, stacklevel=2)
+    est = payload["estimator"]
+    if not isinstance(est, ArchPredictor):
+        raise DataFileError(f"{path} does not hold an archrank predictor")
+    return est

@@ -1,0 +1,122 @@
+"""Exact Gaussian-process predictor on BoTorch's ``SingleTaskGP`` (gpytorch underneath)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from archrank._seeding import torch_seeded
+from archrank.errors import UnknownChoiceError
+from archrank.predictors.base import ArchPredictor
+
+KERNELS = ("auto", "rbf", "matern52", "hamming")
+
+
+class GPPredictor(ArchPredictor):
+    """Exact GP with fitted hyperparameters (type-II maximum likelihood, L-BFGS).
+
+    Kernels: ``"rbf"`` / ``"matern52"`` with one lengthscale per feature (ARD, BoTorch's
+    dimension-scaled lengthscale prior) on min-max scaled features; ``"hamming"``, BoTorch's
+    ``CategoricalKernel`` (``exp(-mean_i [x_i != x'_i] / l_i)``, ARD), for categorical
+    encodings, with any extra feature columns added through a Matern-5/2 term. ``"auto"`` picks
+    hamming for the ``categorical`` encoding and matern52 otherwise. Targets are standardised
+    (``Standardize`` outcome transform); ``predict(..., return_std=True)`` gives the posterior
+    mean and standard deviation of the latent function (observation noise excluded), in the units
+    of ``y``. Features constant over the training set are dropped. The fitted BoTorch model is
+    ``model_`` (for acquisition functions); :meth:`to_model_inputs` maps new inputs to its space.
+    """
+
+    default_encoding: ClassVar[dict[str, str]] = {"*": "categorical"}
+
+    def __init__(
+        self,
+        space: Any = None,
+        encoding: str = "auto",
+        kernel: str = "auto",
+        target_transform: str = "rank_gauss",
+        random_state: int | None = None,
+    ) -> None:
+        self.space = space
+        self.encoding = encoding
+        self.kernel = kernel
+        self.target_transform = target_transform
+        self.random_state = random_state
+
+    def _kernel_name(self) -> str:
+        if self.kernel not in KERNELS:
+            raise UnknownChoiceError("gp kernel", self.kernel, KERNELS)
+        if self.kernel != "auto":
+            return self.kernel
+        enc = getattr(self, "encoder_", None)
+        return "hamming" if enc is not None and enc.name == "categorical" else "matern52"
+
+    def _scale(self, X: np.ndarray) -> np.ndarray:
+        Z = X[:, self.keep_]
+        out = (Z - self.low_) / self.span_
+        if self.kernel_ == "hamming":
+            out[:, : self.n_categorical_] = Z[:, : self.n_categorical_]  # categories compare by equality
+        return out
+
+    def to_model_inputs(self, X: Any) -> torch.Tensor:
+        """Inputs of ``model_`` for ``X`` (architectures, DataFrame or matrix): (n, d) float64 tensor."""
+        return torch.as_tensor(self._scale(self._features(X)), dtype=torch.float64)
+
+    def _fit_matrix(self, X: np.ndarray, y: np.ndarray, seed: int) -> None:
+        from botorch.exceptions.warnings import InputDataWarning
+        from botorch.fit import fit_gpytorch_mll
+        from botorch.models import SingleTaskGP
+        from botorch.models.kernels.categorical import CategoricalKernel
+        from botorch.models.transforms.outcome import Standardize
+        from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
+        from gpytorch.kernels import ScaleKernel
+        from gpytorch.mlls import ExactMarginalLogLikelihood
+
+        self.kernel_ = self._kernel_name()
+        n_extra = getattr(self, "n_extra_features_", 0)
+        varying = X.max(axis=0) > X.min(axis=0)
+        if not varying.any():
+            varying[0] = True  # all features constant: keep one so the GP reduces to a constant mean
+        self.keep_ = np.flatnonzero(varying)
+        categorical = (
+            self.keep_ < X.shape[1] - n_extra if self.kernel_ == "hamming" else np.zeros(len(self.keep_), bool)
+        )
+        # categorical columns first (they already are: extras come after the encoding)
+        self.n_categorical_ = int(categorical.sum())
+        self.low_ = X[:, self.keep_].min(axis=0)
+        self.span_ = X[:, self.keep_].max(axis=0) - self.low_
+        train_x = torch.as_tensor(self._scale(X), dtype=torch.float64)
+        train_y = torch.as_tensor(y, dtype=torch.float64)[:, None]
+        d = train_x.shape[1]
+        with torch_seeded(seed):
+            if self.kernel_ == "hamming":
+                cat = tuple(range(self.n_categorical_))
+                covar = ScaleKernel(CategoricalKernel(ard_num_dims=len(cat), active_dims=cat)) if cat else None
+                if self.n_categorical_ < d:
+                    cont = tuple(range(self.n_categorical_, d))
+                    extra = ScaleKernel(
+                        get_covar_module_with_dim_scaled_prior(
+                            ard_num_dims=len(cont), use_rbf_kernel=False, active_dims=cont
+                        )
+                    )
+                    covar = extra if covar is None else covar + extra
+            else:
+                covar = get_covar_module_with_dim_scaled_prior(ard_num_dims=d, use_rbf_kernel=self.kernel_ == "rbf")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", InputDataWarning)  # categorical codes are not in [0, 1] on purpose
+                model = SingleTaskGP(train_x, train_y, covar_module=covar, outcome_transform=Standardize(m=1))
+                fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+        model.eval()
+        self.model_ = model
+
+    def _predict_matrix(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x = torch.as_tensor(self._scale(X), dtype=torch.float64)
+        means, stds = [], []
+        with torch.no_grad():
+            for start in range(0, len(x), 4096):
+                post = self.model_.posterior(x[start : start + 4096])
+                means.append(post.mean.squeeze(-1).numpy())
+                stds.append(post.variance.clamp_min(0).sqrt().squeeze(-1).numpy())
+        return np.concatenate(means).astype(np.float64), np.concatenate(stds).astype(np.float64)

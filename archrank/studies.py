@@ -1,0 +1,210 @@
+"""Correlation studies: how well predictors rank held-out architectures as training data grows.
+
+:func:`predictor_study` samples one held-out test set, then for every seed a nested series of
+training sets from the remaining architectures, fits each predictor and scores its ranking of the
+test set (Kendall tau-b, Spearman, precision at the top 10 %). It returns a tidy table (one row
+per predictor x training size x seed), can checkpoint each row to a CSV file and resume from it,
+and :func:`plot_predictor_study` draws mean +/- std curves.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from archrank import datasets, metrics
+from archrank.datasets.benchmark import Benchmark
+from archrank.predictors import ArchPredictor, make
+
+DEFAULT_TRAIN_SIZES = (10, 20, 50, 100, 200, 500, 1000)
+STUDY_COLUMNS = [
+    "predictor",
+    "train_size",
+    "seed",
+    "kendall_tau",
+    "spearman",
+    "precision_at_10pct",
+    "fit_seconds",
+    "predict_seconds",
+    "n_test",
+    "benchmark",
+    "dataset",
+    "metric",
+    "epochs",
+    "test_seed",
+]
+
+
+def _templates(predictors: Sequence[str] | Mapping[str, ArchPredictor], space: str) -> dict[str, ArchPredictor]:
+    if isinstance(predictors, Mapping):
+        out = dict(predictors)
+    else:
+        out = {name: make(name) for name in predictors}
+    for label, est in out.items():
+        if not isinstance(est, ArchPredictor):
+            raise TypeError(f"predictor {label!r} is a {type(est).__name__}, not an archrank predictor")
+    return {label: clone(est).set_params(space=space) for label, est in out.items()}
+
+
+def study_splits(
+    n_archs: int, train_sizes: Sequence[int], seeds: Iterable[int], test_size: int, test_seed: int
+) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """Test rows (fixed by ``test_seed``) and, per seed, an ordering of the other rows.
+
+    The training set of size ``k`` for a seed is the first ``k`` of that seed's ordering, so the
+    sets are nested and always disjoint from the test set.
+    """
+    sizes = sorted(set(int(s) for s in train_sizes))
+    if not sizes or sizes[0] < 2:
+        raise ValueError(f"training sizes must be >= 2, got {list(train_sizes)}")
+    if test_size < 2 or test_size + sizes[-1] > n_archs:
+        raise ValueError(
+            f"a test set of {test_size} plus a training set of {sizes[-1]} needs more than the {n_archs} architectures"
+        )
+    perm = np.random.default_rng(test_seed).permutation(n_archs)
+    test, pool = perm[:test_size], perm[test_size:]
+    orders = {int(s): np.random.default_rng([int(s), 1]).permutation(pool)[: sizes[-1]] for s in seeds}
+    if not orders:
+        raise ValueError("no seeds given")
+    return test, orders
+
+
+def predictor_study(
+    benchmark: str | Benchmark = "nb201",
+    dataset: str = "cifar10-valid",
+    metric: str = "valid_accuracy",
+    epochs: int | None = None,
+    predictors: Sequence[str] | Mapping[str, ArchPredictor] = ("xgb", "gp", "rf", "mlp_ensemble", "gnn"),
+    train_sizes: Sequence[int] = DEFAULT_TRAIN_SIZES,
+    seeds: Iterable[int] = range(10),
+    test_size: int = 1000,
+    test_seed: int = 0,
+    checkpoint: str | Path | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Fit every predictor on nested training sets and score it on a held-out test set.
+
+    ``benchmark``: a name (loaded with ``dataset``) or a loaded :class:`Benchmark`. ``predictors``:
+    names for :func:`archrank.predictors.make` or a mapping label -> unfitted predictor (cloned per
+    run, with ``random_state`` = seed). ``epochs=None`` uses the metric's largest budget. With a
+    ``checkpoint`` CSV, each finished run is appended at once and runs already in the file (same
+    benchmark, dataset, metric, epochs, test seed, predictor, size, seed) are not repeated.
+    Returns one row per run with the columns in ``STUDY_COLUMNS``.
+    """
+    bench = benchmark if isinstance(benchmark, Benchmark) else datasets.load(benchmark, dataset)
+    space_name = bench.space.name
+    epochs_used = bench.info(metric, epochs).epochs
+    archs = bench.archs()
+    y = bench.values(metric, epochs_used)
+    templates = _templates(predictors, space_name)
+    seeds = [int(s) for s in seeds]
+    test, orders = study_splits(len(archs), train_sizes, seeds, test_size, test_seed)
+    test_archs, y_test = [archs[i] for i in test], y[test]
+    context = {
+        "benchmark": space_name,
+        "dataset": bench.dataset,
+        "metric": metric,
+        "epochs": -1 if epochs_used is None else int(epochs_used),
+        "test_seed": int(test_seed),
+    }
+    done = _read_checkpoint(checkpoint, context)
+    jobs = [(label, int(size), seed) for seed in seeds for size in sorted(set(train_sizes)) for label in templates]
+    rows = [done[key] for key in jobs if key in done]
+    todo = [key for key in jobs if key not in done]
+    bar = _progress(len(jobs), len(rows), progress)
+    for label, size, seed in todo:
+        bar.set_postfix_str(f"{label} n={size} seed={seed}")
+        train = orders[seed][:size]
+        est = clone(templates[label]).set_params(random_state=seed)
+        t0 = time.perf_counter()
+        est.fit([archs[i] for i in train], y[train])
+        t1 = time.perf_counter()
+        pred = est.predict(test_archs)
+        t2 = time.perf_counter()
+        row = {
+            "predictor": label,
+            "train_size": size,
+            "seed": seed,
+            "kendall_tau": metrics.kendall_tau(y_test, pred),
+            "spearman": metrics.spearman(y_test, pred),
+            "precision_at_10pct": metrics.precision_at_k(y_test, pred, 0.1),
+            "fit_seconds": t1 - t0,
+            "predict_seconds": t2 - t1,
+            "n_test": len(test),
+            **context,
+        }
+        rows.append(row)
+        _append_checkpoint(checkpoint, row)
+        bar.update(1)
+    bar.close()
+    order = {key: i for i, key in enumerate(jobs)}
+    rows.sort(key=lambda r: order[(r["predictor"], int(r["train_size"]), int(r["seed"]))])
+    return pd.DataFrame(rows, columns=STUDY_COLUMNS)
+
+
+def _progress(total: int, initial: int, enabled: bool) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, disable=not enabled, desc="predictor study", unit="fit")
+
+
+def _read_checkpoint(path: str | Path | None, context: dict[str, Any]) -> dict[tuple[str, int, int], dict[str, Any]]:
+    if path is None or not Path(path).exists():
+        return {}
+    try:
+        df = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise ValueError(
+            f"checkpoint {path} is not a readable study CSV ({err}); move it away to start afresh"
+        ) from err
+    missing = set(STUDY_COLUMNS) - set(df.columns)
+    if missing:
+        raise ValueError(f"checkpoint {path} lacks the columns {sorted(missing)}; it is not a predictor-study file")
+    for key, value in context.items():
+        df = df[df[key].astype(str) == str(value)]
+    return {(str(r.predictor), int(r.train_size), int(r.seed)): dict(r._asdict()) for r in df.itertuples(index=False)}
+
+
+def _append_checkpoint(path: str | Path | None, row: dict[str, Any]) -> None:
+    if path is None:
+        return
+    path = Path(path)
+    new = not path.exists() or path.stat().st_size == 0
+    pd.DataFrame([row], columns=STUDY_COLUMNS).to_csv(path, mode="a", header=new, index=False)
+
+
+def summarize(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean and std over seeds of each score and timing, per predictor and training size."""
+    cols = ["kendall_tau", "spearman", "precision_at_10pct", "fit_seconds", "predict_seconds"]
+    out = table.groupby(["predictor", "train_size"], sort=False)[cols].agg(["mean", "std"])
+    out.columns = [f"{c}_{s}" for c, s in out.columns]
+    out["n_seeds"] = table.groupby(["predictor", "train_size"], sort=False)["seed"].nunique()
+    return out.reset_index()
+
+
+def plot_predictor_study(table: pd.DataFrame, score: str = "kendall_tau", ax: Any = None) -> Any:
+    """Mean +/- std of ``score`` against training-set size (log scale), one curve per predictor."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    stats = table.groupby(["predictor", "train_size"], sort=False)[score].agg(["mean", "std"]).reset_index()
+    for label, part in stats.groupby("predictor", sort=False):
+        part = part.sort_values("train_size")
+        std = part["std"].fillna(0.0)
+        ax.plot(part["train_size"], part["mean"], marker="o", label=label)
+        ax.fill_between(part["train_size"], part["mean"] - std, part["mean"] + std, alpha=0.2)
+    ax.set_xscale("log")
+    ax.set_xlabel("training architectures")
+    ax.set_ylabel(score.replace("_", " "))
+    first = table.iloc[0]
+    ax.set_title(f"{first['benchmark']} {first['dataset']} {first['metric']}@{first['epochs']}")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    return ax
