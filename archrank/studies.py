@@ -94,7 +94,7 @@ def predictor_study(
     names for :func:`archrank.predictors.make` or a mapping label -> unfitted predictor (cloned per
     run, with ``random_state`` = seed). ``epochs=None`` uses the metric's largest budget. With a
     ``checkpoint`` CSV, each finished run is appended at once and runs already in the file (same
-    benchmark, dataset, metric, epochs, test seed, predictor, size, seed) are not repeated.
+    benchmark, dataset, metric, epochs, test set, predictor, size, seed) are not repeated.
     Returns one row per run with the columns in ``STUDY_COLUMNS``.
     """
     bench = benchmark if isinstance(benchmark, Benchmark) else datasets.load(benchmark, dataset)
@@ -112,6 +112,7 @@ def predictor_study(
         "metric": metric,
         "epochs": -1 if epochs_used is None else int(epochs_used),
         "test_seed": int(test_seed),
+        "n_test": int(test_size),
     }
     done = _read_checkpoint(checkpoint, context)
     jobs = [(label, int(size), seed) for seed in seeds for size in sorted(set(train_sizes)) for label in templates]
@@ -136,7 +137,6 @@ def predictor_study(
             "precision_at_10pct": metrics.precision_at_k(y_test, pred, 0.1),
             "fit_seconds": t1 - t0,
             "predict_seconds": t2 - t1,
-            "n_test": len(test),
             **context,
         }
         rows.append(row)

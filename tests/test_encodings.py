@@ -192,3 +192,16 @@ def test_gnn_embedding_needs_targets_and_returns_hidden_units() -> None:
     fitted = GNNPredictor(epochs=3, n_members=1, random_state=1).fit(archs, y)
     again = encode(archs[:10], "gnn_embedding", predictor=fitted)
     np.testing.assert_allclose(again, fitted.embed(archs[:10]))
+
+
+def test_encoding_unknown_for_a_space_is_named() -> None:
+    from archrank.spaces import NB201Space
+
+    class ToySpace(NB201Space):
+        name = "toy"
+
+    toy = ToySpace()
+    archs = toy.sample(3, seed=0)
+    for name in ("adjacency_onehot", "path", "categorical", "graph"):
+        with pytest.raises(UnknownChoiceError, match="toy"):
+            encode(archs, name, space=toy)

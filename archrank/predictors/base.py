@@ -142,18 +142,21 @@ class ArchPredictor(RegressorMixin, BaseEstimator):
             raise UnknownChoiceError(f"encoding for the {type(self).__name__}", enc, self.accepted_encodings)
         return enc
 
-    def _make_encoder(self, archs: list[Any]) -> ArchEncoder:
+    def _make_encoder(self, archs: list[Any], seed: int | None) -> ArchEncoder:
         space = resolve_space(getattr(self, "space", None), archs)
-        return make_encoder(self._encoding_name(space.name), space=space.name)
+        name = self._encoding_name(space.name)
+        if name == "gnn_embedding":  # a learned encoding: seed its GNN from the predictor's seed
+            return make_encoder(name, space=space.name, random_state=seed)
+        return make_encoder(name, space=space.name)
 
-    def _features(self, X: Any, y: np.ndarray | None = None, fit: bool = False) -> np.ndarray:
+    def _features(self, X: Any, y: np.ndarray | None = None, fit: bool = False, seed: int | None = None) -> np.ndarray:
         """The feature matrix for ``X``; at fit time also fits the encoder (which may use ``y``)."""
         inputs = split_inputs(X)
         if inputs.graphs is not None:
             raise TypeError(f"{type(self).__name__} reads feature vectors; pass architectures or a matrix, not graphs")
         if inputs.archs is not None:
             if fit:
-                self.encoder_ = self._make_encoder(inputs.archs).fit(inputs.archs, y)
+                self.encoder_ = self._make_encoder(inputs.archs, seed).fit(inputs.archs, y)
             elif getattr(self, "encoder_", None) is None:
                 raise ValueError("this predictor was fitted on a feature matrix; pass a matrix, not architectures")
             mat = np.asarray(self.encoder_.transform(inputs.archs), dtype=np.float64)
@@ -184,7 +187,7 @@ class ArchPredictor(RegressorMixin, BaseEstimator):
         return self
 
     def _fit_inputs(self, X: Any, y: np.ndarray, seed: int) -> None:
-        mat = self._features(X, y, fit=True)
+        mat = self._features(X, y, fit=True, seed=seed)
         self._fit_matrix(mat, y, seed)
 
     def predict(self, X: Any, return_std: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:

@@ -11,6 +11,7 @@ import torch
 from archrank._seeding import torch_seeded
 from archrank.errors import UnknownChoiceError
 from archrank.predictors.base import ArchPredictor
+from archrank.predictors.kernels import OneHotHammingKernel
 
 KERNELS = ("auto", "rbf", "matern52", "hamming")
 
@@ -19,13 +20,15 @@ class GPPredictor(ArchPredictor):
     """Exact GP with fitted hyperparameters (type-II maximum likelihood, L-BFGS).
 
     Kernels: ``"rbf"`` / ``"matern52"`` with one lengthscale per feature (ARD, BoTorch's
-    dimension-scaled lengthscale prior) on min-max scaled features; ``"hamming"``, BoTorch's
-    ``CategoricalKernel`` (``exp(-mean_i [x_i != x'_i] / l_i)``, ARD), for categorical
+    dimension-scaled lengthscale prior) on min-max scaled features; ``"hamming"``
+    (``exp(-mean_i [x_i != x'_i] / l_i)``, ARD over the categorical variables), for categorical
     encodings, with any extra feature columns added through a Matern-5/2 term. ``"auto"`` picks
     hamming for the ``categorical`` encoding and matern52 otherwise. Targets are standardised
     (``Standardize`` outcome transform); ``predict(..., return_std=True)`` gives the posterior
     mean and standard deviation of the latent function (observation noise excluded), in the units
-    of ``y``. Features constant over the training set are dropped. The fitted BoTorch model is
+    of ``y``. Features constant over the training set are dropped. The Hamming kernel is computed
+    on one-hot groups (:class:`~archrank.predictors.kernels.OneHotHammingKernel`, the same function
+    as BoTorch's ``CategoricalKernel`` but (n, n) memory instead of (n, n, d)). The fitted BoTorch model is
     ``model_`` (for acquisition functions); :meth:`to_model_inputs` maps new inputs to its space.
     """
 
@@ -54,11 +57,16 @@ class GPPredictor(ArchPredictor):
         return "hamming" if enc is not None and enc.name == "categorical" else "matern52"
 
     def _scale(self, X: np.ndarray) -> np.ndarray:
+        """Model inputs: one-hot groups for the categorical columns (hamming), then min-max scaled columns."""
         Z = X[:, self.keep_]
-        out = (Z - self.low_) / self.span_
-        if self.kernel_ == "hamming":
-            out[:, : self.n_categorical_] = Z[:, : self.n_categorical_]  # categories compare by equality
-        return out
+        scaled = (Z - self.low_) / self.span_
+        if self.kernel_ != "hamming":
+            return scaled
+        groups = [
+            (Z[:, i : i + 1] == values[None, :]).astype(np.float64)  # an unseen value matches no column
+            for i, values in enumerate(self.categories_)
+        ]
+        return np.hstack([*groups, scaled[:, self.n_categorical_ :]])
 
     def to_model_inputs(self, X: Any) -> torch.Tensor:
         """Inputs of ``model_`` for ``X`` (architectures, DataFrame or matrix): (n, d) float64 tensor."""
@@ -68,7 +76,6 @@ class GPPredictor(ArchPredictor):
         from botorch.exceptions.warnings import InputDataWarning
         from botorch.fit import fit_gpytorch_mll
         from botorch.models import SingleTaskGP
-        from botorch.models.kernels.categorical import CategoricalKernel
         from botorch.models.transforms.outcome import Standardize
         from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
         from gpytorch.kernels import ScaleKernel
@@ -87,15 +94,17 @@ class GPPredictor(ArchPredictor):
         self.n_categorical_ = int(categorical.sum())
         self.low_ = X[:, self.keep_].min(axis=0)
         self.span_ = X[:, self.keep_].max(axis=0) - self.low_
+        self.categories_ = [np.unique(X[:, col]) for col in self.keep_[: self.n_categorical_]]
         train_x = torch.as_tensor(self._scale(X), dtype=torch.float64)
         train_y = torch.as_tensor(y, dtype=torch.float64)[:, None]
         d = train_x.shape[1]
         with torch_seeded(seed):
             if self.kernel_ == "hamming":
-                cat = tuple(range(self.n_categorical_))
-                covar = ScaleKernel(CategoricalKernel(ard_num_dims=len(cat), active_dims=cat)) if cat else None
-                if self.n_categorical_ < d:
-                    cont = tuple(range(self.n_categorical_, d))
+                sizes = [len(v) for v in self.categories_]
+                n_onehot = sum(sizes)
+                covar = ScaleKernel(OneHotHammingKernel(sizes, active_dims=tuple(range(n_onehot)))) if sizes else None
+                if n_onehot < d:
+                    cont = tuple(range(n_onehot, d))
                     extra = ScaleKernel(
                         get_covar_module_with_dim_scaled_prior(
                             ard_num_dims=len(cont), use_rbf_kernel=False, active_dims=cont

@@ -1,0 +1,249 @@
+"""Predictors: real-data sanity, determinism, scikit-learn compatibility, inputs, errors, save/load."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import cross_val_score
+
+import archrank as ar
+from archrank.errors import DataFileError, UnknownChoiceError
+from archrank.metrics import kendall_tau
+from archrank.predictors import make, with_features
+
+FAST = {
+    "gp": {},
+    "xgb": {"n_estimators": 60, "n_members": 2},
+    "rf": {"n_estimators": 60},
+    "mlp_ensemble": {"epochs": 30, "n_members": 2},
+    "gnn": {"epochs": 15, "n_members": 2},
+}
+
+
+@pytest.fixture(scope="module")
+def nb201_data():  # type: ignore[no-untyped-def]
+    bench = ar.datasets.load("nb201", "cifar10-valid")
+    archs = bench.archs()
+    y = bench.values("valid_accuracy", 200)
+    perm = np.random.default_rng(0).permutation(len(archs))
+    train, test = perm[:150], perm[150:650]
+    return [archs[i] for i in train], y[train], [archs[i] for i in test], y[test]
+
+
+@pytest.mark.parametrize("name", list(FAST))
+def test_predictor_ranks_real_nb201_cells(name: str, nb201_data) -> None:  # type: ignore[no-untyped-def]
+    tr, ytr, te, yte = nb201_data
+    model = make(name, space="nb201", random_state=0, **FAST[name]).fit(tr, ytr)
+    mean, std = model.predict(te, return_std=True)
+    assert mean.shape == std.shape == (len(te),)
+    assert np.isfinite(mean).all() and (std >= 0).all() and std.max() > 0
+    # 150 real training cells carry plenty of signal even with these short trainings
+    assert kendall_tau(yte, mean) > 0.3
+    assert 0 < np.median(mean) < 100  # back in accuracy units (percent)
+
+
+@pytest.mark.parametrize("name", list(FAST))
+def test_same_seed_same_numbers(name: str, nb201_data) -> None:  # type: ignore[no-untyped-def]
+    tr, ytr, te, _ = nb201_data
+    a = make(name, space="nb201", random_state=7, **FAST[name]).fit(tr[:60], ytr[:60]).predict(te[:50])
+    b = make(name, space="nb201", random_state=7, **FAST[name]).fit(tr[:60], ytr[:60]).predict(te[:50])
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", list(FAST))
+def test_clone_and_cross_val_score(name: str, nb201_data) -> None:  # type: ignore[no-untyped-def]
+    tr, ytr, _, _ = nb201_data
+    model = make(name, space="nb201", random_state=0, **FAST[name])
+    twin = clone(model)
+    assert twin.get_params() == model.get_params()
+    scores = cross_val_score(model, tr[:90], ytr[:90], cv=3)
+    assert scores.shape == (3,) and np.isfinite(scores).all()
+
+
+@pytest.mark.parametrize("name", ["gp", "xgb", "rf", "mlp_ensemble"])
+def test_plain_matrix_without_any_space(name: str) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 5))
+    y = 3 * X[:, 0] - X[:, 1] + 0.1 * rng.normal(size=120)
+    model = make(name, random_state=0, **FAST[name]).fit(X[:100], y[:100])
+    assert model.encoder_ is None and model.n_features_in_ == 5
+    assert kendall_tau(y[100:], model.predict(X[100:])) > 0.5
+    with pytest.raises(ValueError, match="5"):
+        model.predict(X[:, :4])
+    with pytest.raises(ValueError, match="matrix"):
+        model.predict(ar.spaces.get("nb201").sample(3, seed=0))
+
+
+def test_gnn_refuses_a_plain_matrix_but_reads_graphs(nb201_data) -> None:  # type: ignore[no-untyped-def]
+    tr, ytr, te, _ = nb201_data
+    with pytest.raises(TypeError, match="graphs"):
+        make("gnn").fit(np.zeros((10, 3)), np.arange(10.0))
+    graphs = ar.encodings.encode(tr[:40], "graph")
+    model = make("gnn", epochs=3, random_state=0).fit(graphs, ytr[:40])
+    assert model.predict(ar.encodings.encode(te[:5], "graph")).shape == (5,)
+
+
+@pytest.mark.parametrize("name", list(FAST))
+def test_extra_feature_columns(name: str, nb201_data) -> None:  # type: ignore[no-untyped-def]
+    tr, ytr, te, _ = nb201_data
+    bench = ar.datasets.load("nb201", "cifar10")
+    params_tr = bench.values("params", None, tr[:80])
+    X = with_features(tr[:80], {"params": params_tr, "log_params": np.log(params_tr)})
+    assert list(X.columns) == ["arch", "params", "log_params"]
+    model = make(name, space="nb201", random_state=0, **FAST[name]).fit(X, ytr[:80])
+    assert model.n_extra_features_ == 2
+    params_te = bench.values("params", None, te[:20])
+    Xte = with_features(te[:20], np.c_[params_te, np.log(params_te)])
+    assert model.predict(Xte).shape == (20,)
+    with pytest.raises(ValueError, match="feature"):
+        model.predict(te[:20])  # the extra columns are missing
+
+
+def test_errors_name_the_problem(nb201_data) -> None:  # type: ignore[no-untyped-def]
+    tr, ytr, _, _ = nb201_data
+    with pytest.raises(ValueError, match="empty"):
+        make("xgb", space="nb201").fit([], [])
+    y = ytr[:20].copy()
+    y[4] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        make("xgb", space="nb201").fit(tr[:20], y)
+    with pytest.raises(ValueError, match="20 samples but y has 19"):
+        make("rf", space="nb201").fit(tr[:20], ytr[:19])
+    with pytest.raises(UnknownChoiceError, match="encoding"):
+        make("xgb", space="nb201", encoding="graph").fit(tr[:20], ytr[:20])
+    with pytest.raises(UnknownChoiceError, match="encoding"):
+        make("gnn", space="nb201", encoding="path").fit(tr[:20], ytr[:20])
+    with pytest.raises(UnknownChoiceError, match="predictor"):
+        make("svm")
+    with pytest.raises(UnknownChoiceError, match="hyperparameter"):
+        make("xgb", n_trees=5)
+    with pytest.raises(UnknownChoiceError, match="kernel"):
+        make("gp", space="nb201", kernel="linear").fit(tr[:20], ytr[:20])
+    with pytest.raises(ValueError, match="space"):
+        make("rf").fit([str(a) for a in tr[:20]], ytr[:20])  # strings without a space
+    df = pd.DataFrame({"arch": tr[:5], "score": [1.0, 2.0, np.nan, 4.0, 5.0]})
+    with pytest.raises(ValueError, match="non-finite"):
+        make("rf").fit(df, ytr[:5])
+
+
+def test_strings_with_a_space_and_every_encoding(nb201_data) -> None:  # type: ignore[no-untyped-def]
+    tr, ytr, te, yte = nb201_data
+    for enc in ("adjacency_onehot", "path", "path_truncated", "categorical"):
+        model = make("rf", space="nb201", encoding=enc, n_estimators=40, random_state=0)
+        model.fit([str(a) for a in tr], ytr)
+        assert kendall_tau(yte, model.predict([str(a) for a in te])) > 0.3
+
+
+def test_gp_kernels_and_botorch_model(nb201_data) -> None:  # type: ignore[no-untyped-def]
+    tr, ytr, te, yte = nb201_data
+    for kernel, enc in (("rbf", "adjacency_onehot"), ("matern52", "path_truncated"), ("hamming", "categorical")):
+        model = make("gp", space="nb201", encoding=enc, kernel=kernel, random_state=0).fit(tr[:80], ytr[:80])
+        assert model.kernel_ == kernel
+        assert kendall_tau(yte, model.predict(te)) > 0.3
+    x = model.to_model_inputs(te[:4])
+    assert tuple(x.shape) == (4, 6)
+    assert model.model_.posterior(x).mean.shape[0] == 4
+
+
+def test_gnn_ranking_loss_and_embedding(nb201_data) -> None:  # type: ignore[no-untyped-def]
+    tr, ytr, te, yte = nb201_data
+    model = make("gnn", space="nb201", loss="ranking", epochs=15, random_state=0).fit(tr, ytr)
+    assert kendall_tau(yte, model.predict(te)) > 0.3
+    emb = model.embed(te[:7])
+    assert emb.shape == (7, 32)
+    gp_on_emb = make("gp", space="nb201", encoding="gnn_embedding", random_state=0).fit(tr[:80], ytr[:80])
+    assert gp_on_emb.n_features_in_ == 32
+    first = gp_on_emb.predict(te[:10])
+    assert np.isfinite(first).all()
+    again = make("gp", space="nb201", encoding="gnn_embedding", random_state=0).fit(tr[:80], ytr[:80])
+    np.testing.assert_array_equal(first, again.predict(te[:10]))  # the learned encoding is seeded too
+
+
+def test_xgb_quantile_uncertainty(nb201_data) -> None:  # type: ignore[no-untyped-def]
+    tr, ytr, te, yte = nb201_data
+    model = make("xgb", space="nb201", uncertainty="quantile", n_estimators=80, random_state=0).fit(tr, ytr)
+    mean, std = model.predict(te, return_std=True)
+    assert (std >= 0).all() and std.mean() > 0
+    assert kendall_tau(yte, mean) > 0.3
+
+
+def test_target_transform_is_monotone_and_optional(nb201_data) -> None:  # type: ignore[no-untyped-def]
+    from archrank.predictors.targets import TargetTransform
+
+    y = np.array([10.0, 85.0, 85.0, 88.0, 90.0, 91.0])
+    t = TargetTransform("rank_gauss")
+    z = t.fit_forward(y)
+    back, _ = t.inverse(z, np.zeros_like(z))
+    np.testing.assert_allclose(back, y)
+    grid = np.linspace(-5, 5, 101)
+    mapped, std = t.inverse(grid, np.ones_like(grid))
+    assert (np.diff(mapped) > 0).all() and (std > 0).all()  # strictly increasing, even beyond the data
+    tr, ytr, te, _ = nb201_data
+    raw = make("rf", space="nb201", target_transform="none", n_estimators=20, random_state=0).fit(tr, ytr)
+    assert raw.predict(te).min() >= ytr.min() - 1e-9  # a forest of raw targets stays inside their range
+    with pytest.raises(UnknownChoiceError):
+        make("rf", space="nb201", target_transform="log").fit(tr, ytr)
+
+
+def test_nb101_and_darts_predictors() -> None:
+    bench = ar.datasets.load("nb101")
+    archs = bench.archs()[:200]
+    y = bench.values("valid_accuracy", 108, archs)
+    for name in ("xgb", "gnn"):
+        model = make(name, space="nb101", random_state=0, **FAST[name]).fit(archs[:150], y[:150])
+        assert np.isfinite(model.predict(archs[150:])).all()
+    darts = ar.datasets.load("darts")
+    d_archs = darts.archs()[:120]
+    dy = darts.values("valid_accuracy", None, d_archs)
+    for name in ("gp", "mlp_ensemble"):
+        model = make(name, space="darts", random_state=0, **FAST[name]).fit(d_archs[:100], dy[:100])
+        assert np.isfinite(model.predict(d_archs[100:])).all()
+
+
+@pytest.mark.parametrize("name", list(FAST))
+def test_save_and_load_round_trip(name: str, nb201_data, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    tr, ytr, te, _ = nb201_data
+    model = make(name, space="nb201", random_state=0, **FAST[name]).fit(tr[:60], ytr[:60])
+    path = model.save(tmp_path / f"{name}.pt")
+    again = ar.predictors.load(path)
+    np.testing.assert_array_equal(model.predict(te[:30]), again.predict(te[:30]))
+
+
+def test_load_rejects_bad_files(nb201_data, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    tr, ytr, _, _ = nb201_data
+    with pytest.raises(DataFileError, match="does not exist"):
+        ar.predictors.load(tmp_path / "missing.pt")
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a predictor")
+    with pytest.raises(DataFileError, match="not a readable"):
+        ar.predictors.load(junk)
+    path = make("rf", space="nb201", n_estimators=5, random_state=0).fit(tr[:30], ytr[:30]).save(tmp_path / "rf.pt")
+    truncated = tmp_path / "cut.pt"
+    truncated.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(DataFileError):
+        ar.predictors.load(truncated)
+    monkeypatch.setattr(ar, "__version__", "9.9.9")
+    with pytest.raises(DataFileError, match=r"9\.9\.9"):
+        ar.predictors.load(path)
+    with pytest.warns(UserWarning, match="saved by archrank"):
+        ar.predictors.load(path, strict_version=False)
+
+
+def test_onehot_hamming_kernel_equals_botorch_categorical_kernel() -> None:
+    import torch
+    from botorch.models.kernels.categorical import CategoricalKernel
+
+    from archrank.predictors.kernels import OneHotHammingKernel
+
+    gen = torch.Generator().manual_seed(0)
+    sizes = [3, 2, 5, 4]
+    codes = torch.stack([torch.randint(c, (9,), generator=gen) for c in sizes], dim=1).double()
+    onehot = torch.cat([torch.nn.functional.one_hot(codes[:, i].long(), c) for i, c in enumerate(sizes)], 1).double()
+    ref, ours = CategoricalKernel(ard_num_dims=4).double(), OneHotHammingKernel(sizes).double()
+    scales = torch.tensor([[0.3, 1.0, 2.5, 0.8]], dtype=torch.float64)
+    ref.lengthscale, ours.lengthscale = scales, scales
+    torch.testing.assert_close(ours(onehot).to_dense(), ref(codes).to_dense())
+    torch.testing.assert_close(ours(onehot, diag=True), ref(codes, diag=True))
+    torch.testing.assert_close(ours(onehot[:4], onehot[4:]).to_dense(), ref(codes[:4], codes[4:]).to_dense())

@@ -1,0 +1,80 @@
+"""Predictor study: splits, the tidy table, checkpoint/resume, the plot and the CLI."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from archrank import studies
+from archrank.cli import app
+from archrank.predictors import make
+
+
+def test_splits_are_nested_and_disjoint_from_the_test_set() -> None:
+    test, orders = studies.study_splits(500, [10, 50], seeds=[0, 1], test_size=100, test_seed=0)
+    assert len(test) == 100 and len(set(test)) == 100
+    for order in orders.values():
+        assert len(order) == 50 and not set(order) & set(test)
+    assert not np.array_equal(orders[0], orders[1])
+    again, orders2 = studies.study_splits(500, [10, 50], seeds=[0, 1], test_size=100, test_seed=0)
+    np.testing.assert_array_equal(test, again)
+    np.testing.assert_array_equal(orders[1], orders2[1])
+    with pytest.raises(ValueError, match="needs more"):
+        studies.study_splits(100, [50], seeds=[0], test_size=60, test_seed=0)
+
+
+def _study(**kw):  # type: ignore[no-untyped-def]
+    predictors = {"xgb": make("xgb", n_estimators=40, n_members=2), "rf": make("rf", n_estimators=30)}
+    return studies.predictor_study(
+        "nb201", predictors=predictors, train_sizes=(20, 60), seeds=range(2), test_size=200, progress=False, **kw
+    )
+
+
+def test_study_table_and_summary() -> None:
+    table = _study()
+    assert list(table.columns) == studies.STUDY_COLUMNS
+    assert len(table) == 2 * 2 * 2
+    assert set(table["predictor"]) == {"xgb", "rf"}
+    assert (table["epochs"] == 200).all() and (table["dataset"] == "cifar10-valid").all()
+    assert table["kendall_tau"].between(-1, 1).all()
+    big = table[table["train_size"] == 60]["kendall_tau"].mean()
+    assert big > 0.3
+    summary = studies.summarize(table)
+    assert len(summary) == 4 and (summary["n_seeds"] == 2).all()
+    ax = studies.plot_predictor_study(table)
+    assert len(ax.get_lines()) == 2
+
+
+def test_checkpoint_resumes_without_refitting(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    ckpt = tmp_path / "study.csv"
+    first = _study(checkpoint=ckpt)
+    assert len(pd.read_csv(ckpt)) == 8
+
+    def boom(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("a finished run was fitted again")
+
+    monkeypatch.setattr("archrank.predictors.trees.XGBPredictor.fit", boom)
+    monkeypatch.setattr("archrank.predictors.trees.RFPredictor.fit", boom)
+    again = _study(checkpoint=ckpt)
+    pd.testing.assert_frame_equal(first.reset_index(drop=True), again.reset_index(drop=True), check_dtype=False)
+    ckpt.write_text("garbage\x00,\n1,2,3\n")
+    with pytest.raises(ValueError, match="checkpoint"):
+        _study(checkpoint=ckpt)
+
+
+def test_cli_study_predictors(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out, plot = tmp_path / "t.csv", tmp_path / "t.png"
+    args = ["study", "predictors", "nb201", "-p", "rf", "--train-sizes", "20,40", "--seeds", "2"]
+    args += ["--test-size", "100", "--out", str(out), "--plot", str(plot)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "rf" in result.output and out.exists() and plot.stat().st_size > 0
+    assert len(pd.read_csv(out)) == 4
+    bad = CliRunner().invoke(app, ["study", "predictors", "nb201", "-p", "svm", "--seeds", "1"])
+    assert bad.exit_code == 2 and "svm" in bad.output
