@@ -74,12 +74,14 @@ def quality(args: argparse.Namespace) -> None:
     md = [
         "## Predictors: Kendall tau against training-set size",
         "",
-        f"Command: `python benchmarks/predictors.py --part quality --seeds {args.seeds}`  ",
+        f"Command: `python benchmarks/predictors.py --part quality --seeds {args.seeds} "
+        f"--sizes {' '.join(map(str, args.sizes))} --plot`  ",
         f"Machine: {machine()}. Date: {date.today().isoformat()}.  ",
         f"Protocol: {args.test_size} held-out test architectures (fixed, test seed 0), nested training sets "
         f"drawn from the rest with seeds 0..{args.seeds - 1}; every predictor with its defaults "
         "(`ar.predictors.make(name)`, `random_state` = seed). Mean +/- std over seeds; "
-        "fit = mean seconds per fit on this machine while the whole study ran.",
+        "fit = mean seconds per fit on this machine, informational only: the study resumes from its "
+        "checkpoint and some runs shared the CPU with other jobs (clean timings: the next section).",
         "",
     ]
     for key in args.spaces:

@@ -143,7 +143,8 @@ def test_gp_kernels_and_botorch_model(nb201_data) -> None:  # type: ignore[no-un
         assert model.kernel_ == kernel
         assert kendall_tau(yte, model.predict(te)) > 0.3
     x = model.to_model_inputs(te[:4])
-    assert tuple(x.shape) == (4, 6)
+    assert tuple(x.shape) == (4, sum(len(c) for c in model.categories_))  # one-hot groups of the 6 edges
+    assert len(model.categories_) == 6
     assert model.model_.posterior(x).mean.shape[0] == 4
 
 
