@@ -16,6 +16,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from _machine import cpu_name
+
 CHILD = """
 import time, json
 t0 = time.perf_counter()
@@ -35,16 +37,6 @@ CASES = [
     ("nb101", "cifar10", "valid_accuracy"),
     ("darts", "cifar10", "valid_accuracy"),
 ]
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> int:

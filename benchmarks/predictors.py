@@ -25,6 +25,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+from _machine import cpu_name
 
 import archrank as ar
 from archrank import studies
@@ -34,16 +35,6 @@ CASES = {
     "nb201": {"benchmark": "nb201", "dataset": "cifar10-valid", "metric": "valid_accuracy", "epochs": 200},
     "nb101": {"benchmark": "nb101", "dataset": "cifar10", "metric": "valid_accuracy", "epochs": 108},
 }
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def machine() -> str:
