@@ -60,6 +60,10 @@ class SearchSpace(ABC):
         """Every architecture of the space, where that is finite and tractable."""
         raise NotImplementedError(f"the {self.name} space is too large to enumerate")
 
+    def build_model(self, arch: Any, num_classes: int = 10) -> Any:
+        """The ``torch.nn.Module`` the benchmark trained for ``arch``, freshly initialised."""
+        raise NotImplementedError(f"build_model is not available for the {self.name} space yet")
+
     def ensure(self, arch: Any) -> Any:
         """``arch`` itself if it belongs to this space, else the parse of it (strings, specs)."""
         if isinstance(arch, self.arch_type):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -177,6 +178,12 @@ class NB201Space(SearchSpace):
         """NAS-Bench-201's isomorphism key; see :func:`nb201_unique_string`."""
         self._check_arch_type(arch)
         return nb201_unique_string(arch)
+
+    def build_model(self, arch: NB201Arch | str, num_classes: int = 10) -> Any:
+        """The NAS-Bench-201 network of ``arch`` (see :mod:`archrank.models.nb201`)."""
+        from archrank.models.nb201 import build_nb201
+
+        return build_nb201(self.ensure(arch), num_classes)
 
     def to_cell_graph(self, arch: NB201Arch) -> CellGraph:
         """8-node DAG with the ops moved onto nodes: input, the 6 edge-ops in string order, output."""

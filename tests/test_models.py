@@ -1,0 +1,67 @@
+"""NB201 model builder: structure, forward pass and parameter counts against the benchmark table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import archrank as ar
+
+
+def _analytic_params(arch) -> int:  # type: ignore[no-untyped-def]
+    """Stem + 2 reductions + BN + classifier (73,306 for CIFAR-10) + 5 cells per stage of ReLU-Conv-BN ops."""
+    cells = sum(
+        5 * (arch.ops.count("nor_conv_3x3") * (9 * c * c + 2 * c) + arch.ops.count("nor_conv_1x1") * (c * c + 2 * c))
+        for c in (16, 32, 64)
+    )
+    return 73_306 + cells
+
+
+def _count(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def test_built_networks_have_the_analytic_parameter_count() -> None:
+    space = ar.spaces.get("nb201")
+    for arch in space.sample(40, seed=11):
+        assert _count(space.build_model(arch)) == _analytic_params(arch)
+        assert _count(space.build_model(arch, num_classes=100)) == _analytic_params(arch) + 90 * 65
+
+
+def test_parameter_counts_match_the_benchmark_table() -> None:
+    space = ar.spaces.get("nb201")
+    bench = ar.datasets.load("nb201", "cifar10")
+    archs = space.all()
+    table = bench.values("params", None) * 1e6
+    ours = np.array([_analytic_params(a) for a in archs])
+    same = np.abs(table - ours) < 0.5
+    # the extremes, built for real: all-none 0.073306 M and all-conv3x3 1.531546 M
+    for text in (
+        "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|",
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|",
+    ):
+        arch = space.parse(text)
+        assert _count(space.build_model(arch)) == round(bench.query(arch, "params") * 1e6)
+    # 15,421 of the 15,625 table entries agree to the parameter. The other 204 (1.3 %) differ by
+    # multiples of 1/3 parameter: the source column averages three records, one of which disagrees
+    # with the cell's own network (a quirk of the shipped NB201 params, noted in the README).
+    assert same.sum() == 15_421
+    thirds = (table - ours)[~same] * 3
+    np.testing.assert_allclose(thirds, np.round(thirds), atol=1e-3)
+
+
+def test_forward_pass_shapes_and_zero_cell() -> None:
+    space = ar.spaces.get("nb201")
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 32, 32)
+    model = space.build_model(space.from_index(6111)).eval()
+    assert model(x).shape == (2, 10)
+    assert model.features(x).shape == (2, 64, 8, 8)
+    zero = space.build_model("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|").eval()
+    cell_out = zero.cells[0](torch.randn(1, 16, 8, 8))
+    assert torch.count_nonzero(cell_out) == 0  # no path from input to output: the cell outputs zeros
+    with pytest.raises(ValueError, match="num_classes"):
+        space.build_model(space.from_index(0), num_classes=0)
+    with pytest.raises(NotImplementedError, match="nb101"):
+        ar.spaces.get("nb101").build_model(ar.spaces.get("nb101").sample(1, seed=0)[0])
