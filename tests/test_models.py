@@ -63,5 +63,35 @@ def test_forward_pass_shapes_and_zero_cell() -> None:
     assert torch.count_nonzero(cell_out) == 0  # no path from input to output: the cell outputs zeros
     with pytest.raises(ValueError, match="num_classes"):
         space.build_model(space.from_index(0), num_classes=0)
-    with pytest.raises(NotImplementedError, match="nb101"):
-        ar.spaces.get("nb101").build_model(ar.spaces.get("nb101").sample(1, seed=0)[0])
+    with pytest.raises(NotImplementedError, match="darts"):
+        ar.spaces.get("darts").build_model(ar.spaces.get("darts").sample(1, seed=0)[0])
+
+
+def test_nb101_parameter_counts_match_the_trained_specs(shared_data) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from archrank.spaces import make_nb101
+
+    data = json.loads((shared_data / "nb101" / "data-1k.json").read_text())
+    # every 7th of the 1,000 specs with recorded counts (all 1,000 match: see the issue note)
+    for i in range(0, 1000, 7):
+        matrix, ops = np.array(data["adjacency"][i]), data["operations"][i]
+        keep = [j for j, op in enumerate(ops) if op != -3]  # drop padding vertices
+        arch = make_nb101(matrix[np.ix_(keep, keep)], [ops[j] for j in keep])
+        assert _count(ar.spaces.get("nb101").build_model(arch)) == data["trainable_parameters"][i]
+
+
+def test_nb101_channel_splitting() -> None:
+    from archrank.models.nb101 import vertex_channels
+
+    # input -> 1, 2, 3; 1 -> 4; 2, 3, 4 -> output. The output's 128 channels split 43/43/42 over
+    # vertices 2, 3, 4 (remainder to the first); vertex 1 takes the width of the vertex it feeds.
+    m = np.zeros((6, 6), dtype=np.uint8)
+    m[0, [1, 2, 3]] = 1
+    m[1, 4] = 1
+    m[[2, 3, 4], 5] = 1
+    assert vertex_channels(64, 128, m) == [64, 42, 43, 43, 42, 128]
+    arch = ar.spaces.get("nb101").parse({"matrix": m.tolist(), "ops": ["input"] + ["conv3x3-bn-relu"] * 4 + ["output"]})
+    model = ar.spaces.get("nb101").build_model(arch).eval()
+    assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+    assert model.features(torch.randn(1, 3, 32, 32)).shape == (1, 512, 8, 8)

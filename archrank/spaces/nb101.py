@@ -324,6 +324,16 @@ class NB101Space(SearchSpace):
         self._check_arch_type(arch)
         return arch.module_hash
 
+    def build_model(self, arch: NB101Arch | str, num_classes: int = 10) -> Any:
+        """The NAS-Bench-101 network of ``arch`` (see :mod:`archrank.models.nb101`).
+
+        Channel splitting depends on the vertex order, so isomorphic specs can differ by a few
+        parameters; the benchmark's counts are those of the spec it trained.
+        """
+        from archrank.models.nb101 import build_nb101
+
+        return build_nb101(self.ensure(arch), num_classes)
+
     def to_cell_graph(self, arch: NB101Arch) -> CellGraph:
         self._check_arch_type(arch)
         return CellGraph(arch.adjacency, arch.ops)
