@@ -17,7 +17,7 @@ from archrank.spaces import nb101 as nb101_mod
 from archrank.spaces import nb201 as nb201_mod
 from archrank.spaces.base import SearchSpace
 
-_TRIU7 = np.triu_indices(nb101_mod.MAX_VERTICES, 1)  # 21 possible edges, row-major
+_TRIU7 = nb101_mod.TRIU7
 _NB101_INNER = nb101_mod.MAX_VERTICES - 2  # 5 op slots
 #: categorical NB101 op code of an empty slot (a vertex the pruned cell does not have)
 NB101_NO_VERTEX = len(nb101_mod.OPS)
@@ -139,19 +139,6 @@ class Categorical(ArchEncoder):
             ops, inputs = _darts_arrays(archs)
             return np.stack([ops, inputs], axis=-1).reshape(len(archs), 32)
         raise unknown_space(self.name, space)
-
-    def cardinalities(self, space: Any = None) -> list[int]:
-        """Number of values each column can take (for categorical kernels and one-hot expansion)."""
-        from archrank.encodings.base import resolve_space
-
-        sp = resolve_space(space if space is not None else self.space)
-        if sp.name == "nb201":
-            return [len(nb201_mod.OPS)] * 6
-        if sp.name == "nb101":
-            return [2] * 21 + [len(nb101_mod.OPS) + 1] * 5
-        if sp.name == "darts":
-            return [v for _ in range(2) for k in range(4) for _e in range(2) for v in (len(darts_mod.OPS), k + 2)]
-        raise unknown_space(self.name, sp)
 
     def _feature_names(self, space: SearchSpace) -> list[str]:
         if space.name == "nb201":

@@ -32,8 +32,8 @@ def vertex_channels(c_in: int, c_out: int, matrix: np.ndarray) -> list[int]:
     share, extra = divmod(c_out, int(in_degree[-1]))
     for v in range(1, n - 1):
         if matrix[v, -1]:
-            channels[v] = share + (1 if extra > 0 else 0)
-            extra -= 1 if extra > 0 else 0
+            channels[v] = share + (extra > 0)  # the remainder goes one channel each to the first ones
+            extra = max(extra - 1, 0)
     for v in range(n - 3, 0, -1):
         if not matrix[v, -1]:
             for dst in range(v + 1, n - 1):

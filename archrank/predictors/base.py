@@ -20,9 +20,12 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
+from torch_geometric.data import Data
 
+from archrank._seeding import resolve_seed
 from archrank.encodings import ArchEncoder, make_encoder, resolve_space
 from archrank.errors import DataFileError, UnknownChoiceError
+from archrank.predictors.targets import TargetTransform
 
 ARCH_COLUMN = "arch"
 FORMAT_NAME, FORMAT_VERSION = "archrank-predictor", 1
@@ -84,7 +87,7 @@ def split_inputs(X: Any) -> Inputs:
     if not items:
         raise ValueError("X is empty (no architectures)")
     first = items[0]
-    if type(first).__name__ == "Data" and hasattr(first, "edge_index"):
+    if isinstance(first, Data):
         return Inputs(graphs=items)
     if isinstance(first, str) or hasattr(first, "space_name"):
         return Inputs(archs=items)
@@ -149,15 +152,16 @@ class ArchPredictor(RegressorMixin, BaseEstimator):
             return make_encoder(name, space=space.name, random_state=seed)
         return make_encoder(name, space=space.name)
 
-    def _features(self, X: Any, y: np.ndarray | None = None, fit: bool = False, seed: int | None = None) -> np.ndarray:
-        """The feature matrix for ``X``; at fit time also fits the encoder (which may use ``y``)."""
-        inputs = split_inputs(X)
+    def _features(
+        self, inputs: Inputs, y: np.ndarray | None = None, fit: bool = False, seed: int | None = None
+    ) -> np.ndarray:
+        """The feature matrix for ``inputs``; at fit time also fits the encoder (which may use ``y``)."""
         if inputs.graphs is not None:
             raise TypeError(f"{type(self).__name__} reads feature vectors; pass architectures or a matrix, not graphs")
         if inputs.archs is not None:
             if fit:
                 self.encoder_ = self._make_encoder(inputs.archs, seed).fit(inputs.archs, y)
-            elif getattr(self, "encoder_", None) is None:
+            elif self.encoder_ is None:
                 raise ValueError("this predictor was fitted on a feature matrix; pass a matrix, not architectures")
             mat = np.asarray(self.encoder_.transform(inputs.archs), dtype=np.float64)
             if inputs.extra is not None:
@@ -176,28 +180,25 @@ class ArchPredictor(RegressorMixin, BaseEstimator):
     # --- public API -----------------------------------------------------------------------
     def fit(self, X: Any, y: Any) -> ArchPredictor:
         """Fit on ``X`` (architectures, DataFrame with ``arch``, or matrix) and targets ``y`` (n,)."""
-        from archrank._seeding import resolve_seed
-        from archrank.predictors.targets import TargetTransform
-
-        n = len(split_inputs(X))
-        targets = check_targets(y, n)
+        inputs = split_inputs(X)
+        targets = check_targets(y, len(inputs))
         seed = resolve_seed(getattr(self, "random_state", None))
         self.target_transform_ = TargetTransform(getattr(self, "target_transform", "none"))
-        self._fit_inputs(X, self.target_transform_.fit_forward(targets), seed)
+        self._fit_inputs(inputs, self.target_transform_.fit_forward(targets), seed)
         return self
 
-    def _fit_inputs(self, X: Any, y: np.ndarray, seed: int) -> None:
-        mat = self._features(X, y, fit=True, seed=seed)
+    def _fit_inputs(self, inputs: Inputs, y: np.ndarray, seed: int) -> None:
+        mat = self._features(inputs, y, fit=True, seed=seed)
         self._fit_matrix(mat, y, seed)
 
     def predict(self, X: Any, return_std: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Predicted targets, shape (n,); with ``return_std=True`` also their standard deviation (n,)."""
         check_is_fitted(self)
-        mean, std = self.target_transform_.inverse(*self._predict_inputs(X))
+        mean, std = self.target_transform_.inverse(*self._predict_inputs(split_inputs(X)))
         return (mean, std) if return_std else mean
 
-    def _predict_inputs(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
-        return self._predict_matrix(self._features(X))
+    def _predict_inputs(self, inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
+        return self._predict_matrix(self._features(inputs))
 
     def _fit_matrix(self, X: np.ndarray, y: np.ndarray, seed: int) -> None:
         raise NotImplementedError

@@ -7,13 +7,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch_geometric.nn import GINConv, global_mean_pool
 
 from archrank._seeding import torch_seeded
 from archrank.encodings import GraphEncoder, resolve_space
 from archrank.errors import UnknownChoiceError
-from archrank.predictors.base import ArchPredictor, split_inputs
+from archrank.predictors.base import ArchPredictor, Inputs, split_inputs
 
 
 class GIN(nn.Module):
@@ -122,8 +123,8 @@ class GNNPredictor(ArchPredictor):
         self.random_state = random_state
 
     # --- inputs -----------------------------------------------------------------------------
-    def _graph_inputs(self, X: Any, fit: bool, need_extra: bool = True) -> tuple[_GraphSet, torch.Tensor | None]:
-        inputs = split_inputs(X)
+    def _graphs(self, inputs: Inputs, fit: bool) -> _GraphSet:
+        """The graphs of ``inputs`` (encoding architectures with ``graph``), checked against the fit."""
         if inputs.matrix is not None:
             raise TypeError(
                 "GNNPredictor reads graphs: pass architectures, a DataFrame with an 'arch' column, or "
@@ -134,50 +135,51 @@ class GNNPredictor(ArchPredictor):
                 space = resolve_space(self.space, inputs.archs)
                 self._encoding_name(space.name)
                 self.encoder_ = GraphEncoder(space=space.name).fit(inputs.archs)
-            elif getattr(self, "encoder_", None) is None:
+            elif self.encoder_ is None:
                 raise ValueError("this predictor was fitted on graphs; pass Data objects, not architectures")
             graphs = self.encoder_.transform(inputs.archs)
         else:
             if fit:
                 self.encoder_ = None
             graphs = inputs.graphs
-        d_node = int(graphs[0].x.shape[1])
-        extra = inputs.extra
+        widths = {int(g.x.shape[1]) for g in graphs}
+        if len(widths) != 1:
+            raise ValueError("all graphs must have the same node-feature width")
+        width = widths.pop()
         if fit:
-            self.n_node_features_ = d_node
-            self.n_extra_features_ = 0 if extra is None else extra.shape[1]
-            self.n_features_in_ = d_node + self.n_extra_features_
+            self.n_node_features_ = width
+        elif width != self.n_node_features_:
+            raise ValueError(
+                f"graphs have {width} node features, the predictor was fitted with {self.n_node_features_}"
+            )
+        return _GraphSet(graphs, self.bidirectional)
+
+    def _extra(self, inputs: Inputs, fit: bool) -> torch.Tensor | None:
+        """Extra per-graph features, standardised with the training statistics."""
+        extra = inputs.extra
+        n_extra = 0 if extra is None else extra.shape[1]
+        if fit:
+            self.n_extra_features_ = n_extra
+            self.n_features_in_ = self.n_node_features_ + n_extra
             if extra is not None:
                 self.extra_mean_, self.extra_std_ = extra.mean(axis=0), extra.std(axis=0)
                 self.extra_std_[self.extra_std_ == 0] = 1.0
-        elif need_extra:
-            if d_node != self.n_node_features_:
-                raise ValueError(
-                    f"graphs have {d_node} node features, the predictor was fitted with {self.n_node_features_}"
-                )
-            n_extra = 0 if extra is None else extra.shape[1]
-            if n_extra != self.n_extra_features_:
-                raise ValueError(
-                    f"X has {n_extra} extra feature columns, the predictor was fitted with {self.n_extra_features_}"
-                )
-        if any(int(g.x.shape[1]) != d_node for g in graphs):
-            raise ValueError("all graphs must have the same node-feature width")
-        if not fit and not need_extra and d_node != self.n_node_features_:
+        elif n_extra != self.n_extra_features_:
             raise ValueError(
-                f"graphs have {d_node} node features, the predictor was fitted with {self.n_node_features_}"
+                f"X has {n_extra} extra feature columns, the predictor was fitted with {self.n_extra_features_}"
             )
-        extra_t = None
-        if extra is not None and need_extra:
-            extra_t = torch.as_tensor((extra - self.extra_mean_) / self.extra_std_, dtype=torch.float32)
-        return _GraphSet(graphs, self.bidirectional), extra_t
+        if extra is None:
+            return None
+        return torch.as_tensor((extra - self.extra_mean_) / self.extra_std_, dtype=torch.float32)
 
     # --- training ---------------------------------------------------------------------------
-    def _fit_inputs(self, X: Any, y: np.ndarray, seed: int) -> None:
+    def _fit_inputs(self, inputs: Inputs, y: np.ndarray, seed: int) -> None:
         if self.loss not in ("mse", "ranking"):
             raise UnknownChoiceError("gnn loss", self.loss, ["mse", "ranking"])
         if self.n_members < 1 or self.epochs < 1 or self.batch_size < 2:
             raise ValueError("n_members and epochs must be >= 1 and batch_size >= 2")
-        data, extra = self._graph_inputs(X, fit=True)
+        data = self._graphs(inputs, fit=True)
+        extra = self._extra(inputs, fit=True)
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std()) or 1.0
         t = torch.as_tensor((y - self.y_mean_) / self.y_std_, dtype=torch.float32)
         self.members_, self.calibration_ = [], []
@@ -224,17 +226,22 @@ class GNNPredictor(ArchPredictor):
         net.eval()
         return net
 
-    def _scores(self, net: GIN, data: _GraphSet, extra: torch.Tensor | None) -> np.ndarray:
+    @staticmethod
+    def _evaluate(data: _GraphSet, fn: Any) -> np.ndarray:
+        """``fn(x, edge_index, batch, n_graphs, rows)`` over all graphs in chunks, without gradients."""
         out = []
         with torch.no_grad():
             for start in range(0, len(data), 2048):
-                idx = list(range(start, min(start + 2048, len(data))))
-                x, ei, batch, g = data.batch(idx)
-                out.append(net(x, ei, batch, g, None if extra is None else extra[idx]).numpy())
+                rows = list(range(start, min(start + 2048, len(data))))
+                out.append(fn(*data.batch(rows), rows).numpy())
         return np.concatenate(out).astype(np.float64)
 
-    def _predict_inputs(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
-        data, extra = self._graph_inputs(X, fit=False)
+    def _scores(self, net: GIN, data: _GraphSet, extra: torch.Tensor | None) -> np.ndarray:
+        return self._evaluate(data, lambda x, ei, b, g, rows: net(x, ei, b, g, None if extra is None else extra[rows]))
+
+    def _predict_inputs(self, inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
+        data = self._graphs(inputs, fit=False)
+        extra = self._extra(inputs, fit=False)
         preds = np.stack(
             [
                 a * self._scores(net, data, extra) + b
@@ -245,16 +252,11 @@ class GNNPredictor(ArchPredictor):
         return preds.mean(axis=0), preds.std(axis=0)
 
     def embed(self, X: Any, member: int = 0) -> np.ndarray:
-        """Pooled hidden representation of ``X`` from ensemble member ``member``: (n, hidden) float64."""
-        from sklearn.utils.validation import check_is_fitted
+        """Pooled hidden representation of ``X`` from ensemble member ``member``: (n, hidden) float64.
 
+        Extra feature columns, if ``X`` has any, are ignored: the embedding is the graph part only.
+        """
         check_is_fitted(self)
-        data, _ = self._graph_inputs(X, fit=False, need_extra=False)
+        data = self._graphs(split_inputs(X), fit=False)
         net = self.members_[member]
-        out = []
-        with torch.no_grad():
-            for start in range(0, len(data), 2048):
-                idx = list(range(start, min(start + 2048, len(data))))
-                x, ei, batch, g = data.batch(idx)
-                out.append(net.embed(x, ei, batch, g).numpy())
-        return np.concatenate(out).astype(np.float64)
+        return self._evaluate(data, lambda x, ei, b, g, rows: net.embed(x, ei, b, g))

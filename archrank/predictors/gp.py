@@ -10,7 +10,7 @@ import torch
 
 from archrank._seeding import torch_seeded
 from archrank.errors import UnknownChoiceError
-from archrank.predictors.base import ArchPredictor
+from archrank.predictors.base import ArchPredictor, split_inputs
 from archrank.predictors.kernels import OneHotHammingKernel
 
 KERNELS = ("auto", "rbf", "matern52", "hamming")
@@ -53,8 +53,7 @@ class GPPredictor(ArchPredictor):
             raise UnknownChoiceError("gp kernel", self.kernel, KERNELS)
         if self.kernel != "auto":
             return self.kernel
-        enc = getattr(self, "encoder_", None)
-        return "hamming" if enc is not None and enc.name == "categorical" else "matern52"
+        return "hamming" if self.encoder_ is not None and self.encoder_.name == "categorical" else "matern52"
 
     def _scale(self, X: np.ndarray) -> np.ndarray:
         """Model inputs: one-hot groups for the categorical columns (hamming), then min-max scaled columns."""
@@ -70,7 +69,7 @@ class GPPredictor(ArchPredictor):
 
     def to_model_inputs(self, X: Any) -> torch.Tensor:
         """Inputs of ``model_`` for ``X`` (architectures, DataFrame or matrix): (n, d) float64 tensor."""
-        return torch.as_tensor(self._scale(self._features(X)), dtype=torch.float64)
+        return torch.as_tensor(self._scale(self._features(split_inputs(X))), dtype=torch.float64)
 
     def _fit_matrix(self, X: np.ndarray, y: np.ndarray, seed: int) -> None:
         from botorch.exceptions.warnings import InputDataWarning

@@ -30,7 +30,8 @@ MAX_VERTICES, MAX_EDGES = 7, 9
 NUM_UNIQUE_CELLS = 423_624
 #: Integer labels of the benchmark's hash: -1 input, -2 output, op index otherwise.
 _HASH_LABEL = {INPUT: -1, OUTPUT: -2, **{op: i for i, op in enumerate(OPS)}}
-_TRIU7 = np.triu_indices(MAX_VERTICES, 1)
+#: the 21 possible edges of a 7-vertex cell, row-major
+TRIU7 = np.triu_indices(MAX_VERTICES, 1)
 
 
 @dataclass(frozen=True, eq=False)
@@ -174,7 +175,7 @@ def _decode_cells(
     for r in rows:
         n = int(n_vertices[r])
         full = np.zeros((MAX_VERTICES, MAX_VERTICES), dtype=np.uint8)
-        full[_TRIU7] = (int(adj_bits[r]) >> np.arange(len(_TRIU7[0]))) & 1
+        full[TRIU7] = (int(adj_bits[r]) >> np.arange(len(TRIU7[0]))) & 1
         code = int(op_codes[r])
         interior = [OPS[(code // 3**k) % 3] for k in range(n - 2)]
         mat = full[:n, :n]
@@ -271,7 +272,7 @@ class NB101Space(SearchSpace):
         mat[: n - 1, MAX_VERTICES - 1] = arch.adjacency[: n - 1, n - 1]
         ops = list(arch.ops[:-1]) + [OPS[0]] * (MAX_VERTICES - n) + [OUTPUT]
         edits = []
-        for i, j in zip(*_TRIU7, strict=True):
+        for i, j in zip(*TRIU7, strict=True):
             m = mat.copy()
             m[i, j] ^= 1
             edits.append((m, ops))
