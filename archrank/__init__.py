@@ -2,7 +2,8 @@
 
 Search spaces (``archrank.spaces``), bundled NAS benchmark tables (``archrank.datasets``),
 ranking metrics (``archrank.metrics``), encodings (``archrank.encodings``), performance
-predictors (``archrank.predictors``) and studies (``archrank.studies``); the last three import
+predictors (``archrank.predictors``), zero-cost proxies (``archrank.proxies``) and studies
+(``archrank.studies``); the last four import
 torch and are loaded on first use::
 
     import archrank as ar
@@ -22,7 +23,7 @@ from archrank.errors import (
 
 __version__ = "0.1.0"
 
-_LAZY = ("encodings", "predictors", "studies")
+_LAZY = ("encodings", "predictors", "proxies", "studies")
 
 
 def __getattr__(name: str) -> object:

@@ -30,6 +30,12 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def write_manifest(data_dir: Path = DATA_DIR) -> None:
+    """Rewrite ``data_dir/SHA256SUMS`` from the ``.npz`` and ``.json`` files there (data scripts only)."""
+    files = sorted(p for p in Path(data_dir).iterdir() if p.is_file() and p.suffix in (".npz", ".json"))
+    (Path(data_dir) / MANIFEST).write_text("".join(f"{sha256_of(p)}  {p.name}\n" for p in files))
+
+
 def read_manifest(data_dir: Path) -> dict[str, str]:
     """File name -> expected SHA-256 from ``data_dir/SHA256SUMS``."""
     path = data_dir / MANIFEST

@@ -1,4 +1,4 @@
-"""The ``archrank`` command: list spaces and benchmarks, query architectures, show top-k tables.
+"""The ``archrank`` command: spaces and benchmarks, queries, top-k tables, zero-cost proxies, studies.
 
 Exit codes: 0 success, 2 bad input (unknown name, malformed architecture, architecture not in
 the table), 3 a bundled data file is missing or corrupted.
@@ -41,6 +41,8 @@ def _guard(func):  # type: ignore[no-untyped-def]
             _fail(str(err), EXIT_DATA)
         except (InvalidArchitectureError, UnknownChoiceError, UnknownArchitectureError) as err:
             _fail(str(err), EXIT_BAD_INPUT)
+        except (KeyError, ValueError) as err:  # e.g. a score table without the asked-for column
+            _fail(str(err).strip("'\""), EXIT_BAD_INPUT)
 
     return wrapper
 
@@ -123,7 +125,9 @@ def top(
         typer.echo(f"{rank:3d}  row {row:6d}  {value:10.4f}  {arch}")
 
 
-study_app = typer.Typer(help="Correlation studies (predictors against benchmark truth).", no_args_is_help=True)
+study_app = typer.Typer(
+    help="Correlation studies (predictors and zero-cost proxies against benchmark truth).", no_args_is_help=True
+)
 app.add_typer(study_app, name="study")
 
 
@@ -152,12 +156,21 @@ def study_predictors(
     checkpoint: Annotated[
         str | None, typer.Option(help="append each finished run here and resume from it on restart")
     ] = None,
+    proxy_features: Annotated[
+        str | None,
+        typer.Option(help="comma-separated proxies from the shipped precomputed table to add as features"),
+    ] = None,
 ) -> None:
     """Fit predictors on growing training sets and score their ranking of held-out architectures."""
     from archrank import predictors as predictor_mod
-    from archrank import studies
+    from archrank import proxies, studies
 
     names = predictor or predictor_mod.names()
+    features = None
+    if proxy_features:
+        chosen = [p.strip() for p in proxy_features.split(",") if p.strip()]
+        scores = proxies.load_precomputed(benchmark, dataset.split("-")[0])
+        features = proxies.as_features(scores, chosen)
     table = studies.predictor_study(
         benchmark,
         dataset=dataset,
@@ -168,6 +181,7 @@ def study_predictors(
         seeds=range(seeds),
         test_size=test_size,
         checkpoint=checkpoint,
+        features=features,
     )
     summary = studies.summarize(table)
     typer.echo(f"{'predictor':14s} {'n':>5s} {'tau':>13s} {'spearman':>13s} {'prec@10%':>13s} {'fit s':>7s}")
@@ -184,9 +198,97 @@ def study_predictors(
         import matplotlib
 
         matplotlib.use("Agg")
-        ax = studies.plot_predictor_study(table)
-        ax.figure.savefig(plot, bbox_inches="tight", dpi=120)
-        typer.echo(f"wrote {plot}")
+        _save_figure(studies.plot_predictor_study(table).figure, plot)
+
+
+def _save_figure(fig: object, path: str) -> None:
+    fig.savefig(path, bbox_inches="tight", dpi=120)  # type: ignore[attr-defined]
+    typer.echo(f"wrote {path}")
+
+
+@app.command("proxies")
+@_guard
+def proxies_command(
+    space: Annotated[str, typer.Argument(help="nb201, nb101 or darts")],
+    arch: Annotated[list[str] | None, typer.Argument(help="architecture strings (or use --sample)")] = None,
+    sample: Annotated[int | None, typer.Option(min=1, help="score this many random architectures")] = None,
+    proxy: Annotated[list[str] | None, typer.Option("--proxy", "-x", help="proxy name (repeat)")] = None,
+    dataset: Annotated[str, typer.Option(help="cifar10, cifar100 or ImageNet16-120")] = "cifar10",
+    batch_size: Annotated[int, typer.Option(min=1, help="images in the input batch")] = 64,
+    seed: Annotated[int, typer.Option(help="seed of the weights and of the image batch (and of --sample)")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N")] = "auto",
+    cache: Annotated[str | None, typer.Option(help="SQLite cache file (default: ~/.cache/archrank)")] = None,
+    no_cache: Annotated[bool, typer.Option(help="compute everything afresh and store nothing")] = False,
+    out: Annotated[str | None, typer.Option(help="write the score table to this CSV")] = None,
+) -> None:
+    """Score architectures with zero-cost proxies at initialisation (cached; resumes if interrupted)."""
+    from archrank import proxies
+
+    sp = spaces.get(space)
+    if bool(arch) == (sample is not None):
+        raise typer.BadParameter("give architecture strings or --sample N, not both or neither")
+    archs = list(arch) if arch else sp.sample(sample, seed=seed)
+    table = proxies.compute(
+        archs,
+        proxy or list(proxies.DEFAULT_PROXIES),
+        space=sp,
+        dataset=dataset,
+        batch_size=batch_size,
+        device=device,
+        seed=seed,
+        cache=None if no_cache else (cache or "auto"),
+    )
+    if out:
+        table.to_csv(out, index=False)
+        typer.echo(f"wrote {out}")
+    with_index = table.set_index("arch")
+    typer.echo(with_index.to_string(float_format=lambda v: f"{v:.6g}"))
+
+
+@study_app.command("proxies")
+@_guard
+def study_proxies(
+    benchmark: Annotated[str, typer.Argument(help="nb201, nb101 or darts")] = "nb201",
+    dataset: Annotated[str, typer.Option(help="dataset of the benchmark")] = "cifar10",
+    metric: Annotated[str, typer.Option(help="target metric")] = "test_accuracy",
+    epochs: Annotated[int | None, typer.Option(help="epoch budget; the largest recorded if omitted")] = None,
+    scores: Annotated[
+        str | None, typer.Option(help="score CSV (from `archrank proxies --out`); default: the shipped table")
+    ] = None,
+    proxy: Annotated[
+        list[str] | None, typer.Option("--proxy", "-x", help="proxy column (repeat); default: all")
+    ] = None,
+    search: Annotated[int, typer.Option(min=0, help="also try every mean-rank subset of 2..N proxies")] = 3,
+    out: Annotated[str | None, typer.Option(help="write the correlation table to this CSV")] = None,
+    plot: Annotated[str | None, typer.Option(help="save one scatter per proxy here (png, pdf)")] = None,
+) -> None:
+    """Kendall tau and Spearman of each proxy (and mean-rank combinations) against a benchmark metric."""
+    import pandas as pd
+
+    from archrank import proxies, studies
+
+    if scores:
+        try:
+            table = pd.read_csv(scores)
+        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+            raise typer.BadParameter(f"cannot read score table {scores}: {err}") from None
+    else:
+        table = proxies.load_precomputed(benchmark, dataset.split("-")[0])
+    bench = datasets.load(benchmark, dataset)
+    result = studies.proxy_study(table, bench, metric=metric, epochs=epochs, proxies=proxy, search_combinations=search)
+    typer.echo(f"{len(table)} architectures; truth: {bench.space.name} {bench.dataset} {metric}")
+    typer.echo(f"{'proxies':40s} {'kind':12s} {'n':>6s} {'tau':>7s} {'spearman':>8s}")
+    shown = pd.concat([result[result.kind != "search"], result[result.kind == "search"].head(10)])
+    for r in shown.itertuples(index=False):
+        typer.echo(f"{r.proxies:40s} {r.kind:12s} {r.n:6d} {r.kendall_tau:7.3f} {r.spearman:8.3f}")
+    if out:
+        result.to_csv(out, index=False)
+        typer.echo(f"wrote {out}")
+    if plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        _save_figure(studies.plot_proxy_scatter(table, bench, metric=metric, epochs=epochs, proxies=proxy), plot)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,8 +1,10 @@
-"""The machine description every benchmark writes next to its figures."""
+"""Helpers every benchmark shares: the machine description and RESULTS.md section updates."""
 
 from __future__ import annotations
 
+import os
 import platform
+import re
 from pathlib import Path
 
 
@@ -15,3 +17,24 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def machine() -> str:
+    """CPU model, core count, GPU (if any), Python and torch versions, in one line."""
+    import torch
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU (CPU run)"
+    return f"{cpu_name()}, {os.cpu_count()} cores, {gpu}, Python {platform.python_version()}, torch {torch.__version__}"
+
+
+def replace_section(name: str, body: str) -> None:
+    """Replace the ``<!-- name:start -->`` ... ``<!-- name:end -->`` block of RESULTS.md (append if absent)."""
+    path = Path(__file__).parent / "RESULTS.md"
+    text = path.read_text()
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    block = f"{start}\n{body.rstrip()}\n{end}"
+    if start in text:
+        text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text)

@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import re
 import statistics
 import time
 from datetime import date
 from pathlib import Path
 
 import numpy as np
-from _machine import cpu_name
+from _machine import machine, replace_section
 
 import archrank as ar
 from archrank import studies
@@ -35,27 +33,6 @@ CASES = {
     "nb201": {"benchmark": "nb201", "dataset": "cifar10-valid", "metric": "valid_accuracy", "epochs": 200},
     "nb101": {"benchmark": "nb101", "dataset": "cifar10", "metric": "valid_accuracy", "epochs": 108},
 }
-
-
-def machine() -> str:
-    import os
-
-    import torch
-
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU (CPU run)"
-    return f"{cpu_name()}, {os.cpu_count()} cores, {gpu}, Python {platform.python_version()}, torch {torch.__version__}"
-
-
-def replace_section(name: str, body: str) -> None:
-    path = HERE / "RESULTS.md"
-    text = path.read_text()
-    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    block = f"{start}\n{body.rstrip()}\n{end}"
-    if start in text:
-        text = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: block, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    path.write_text(text)
 
 
 def quality(args: argparse.Namespace) -> None:

@@ -8,6 +8,7 @@ archrank/datasets/_data/:
   nb101.npz        the 20,001 NB101 table rows: row of each cell in nb101_cells.npz + metrics
   darts.npz        the 725 NAS-Bench-301 cells (NASLib compact codes) + metrics
   benchmarks.json  what each column is: dataset, metric, epochs, unit, source
+  images_cifar10.npz  500 CIFAR-10 test images (50 per class) for the zero-cost proxies' input batch
   SHA256SUMS       checksums of every bundled file (nb101_cells.npz included)
 
 nb101_cells.npz must exist first (scripts/enumerate_nb101.py). Run:
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from archrank._datafiles import DATA_DIR, MANIFEST, sha256_of
+from archrank._datafiles import DATA_DIR, write_manifest
 from archrank.spaces.darts import parse_darts
 from archrank.spaces.nb101 import NB101Space, make_nb101
 from archrank.spaces.nb201 import NUM_ARCHS, NB201Arch, parse_nb201
@@ -260,6 +261,19 @@ def convert_darts(shared: Path, meta: list[dict]) -> dict[str, np.ndarray]:
     return {"codes": codes, "cols": cols}
 
 
+IMAGES_PER_CLASS = 50
+
+
+def convert_images(shared: Path) -> dict[str, np.ndarray]:
+    """The first 50 images of every class of the decoded CIFAR-10 test sample, classes interleaved."""
+    with np.load(shared / "images" / "cifar10_test_2000_decoded_uint8.npz", allow_pickle=False) as npz:
+        x, y, classes = npz["x"], npz["y"].astype(np.int64), npz["classes"]
+    per_class = [np.flatnonzero(y == c)[:IMAGES_PER_CLASS] for c in range(10)]
+    assert all(len(idx) == IMAGES_PER_CLASS for idx in per_class)
+    order = np.stack(per_class, axis=1).reshape(-1)  # image k of class 0, of class 1, ..., then k+1
+    return {"x": x[order], "y": y[order].astype(np.uint8), "classes": classes.astype(str)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
@@ -278,16 +292,12 @@ def main() -> int:
     np.savez_compressed(out / "nb101.npz", row=nb101["rows"], **nb101["cols"])
     darts = convert_darts(args.shared, meta)
     np.savez_compressed(out / "darts.npz", compact=darts["codes"], **darts["cols"])
+    np.savez_compressed(out / "images_cifar10.npz", **convert_images(args.shared))
     (out / "benchmarks.json").write_text(json.dumps(meta, indent=1) + "\n")
     write_manifest(out)
     for p in sorted(out.iterdir()):
         print(f"{p.name:24s} {p.stat().st_size / 1e6:7.2f} MB")
     return 0
-
-
-def write_manifest(out: Path) -> None:
-    files = sorted(p for p in out.iterdir() if p.is_file() and p.name != MANIFEST and p.suffix in (".npz", ".json"))
-    (out / MANIFEST).write_text("".join(f"{sha256_of(p)}  {p.name}\n" for p in files))
 
 
 if __name__ == "__main__":

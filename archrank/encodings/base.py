@@ -1,4 +1,4 @@
-"""The transformer base class shared by every encoding, and architecture-list helpers."""
+"""The transformer base class shared by every encoding (architecture-list helpers live in archrank.spaces)."""
 
 from __future__ import annotations
 
@@ -8,39 +8,9 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from archrank import spaces
 from archrank.errors import UnknownChoiceError
+from archrank.spaces import SpaceLike, as_archs, resolve_space
 from archrank.spaces.base import SearchSpace
-
-SpaceLike = str | SearchSpace | None
-
-
-def resolve_space(space: SpaceLike, archs: Sequence[Any] = ()) -> SearchSpace:
-    """The search space named by ``space``, or the one the architecture objects in ``archs`` belong to."""
-    if isinstance(space, SearchSpace):
-        return space
-    if space is not None:
-        return spaces.get(space)
-    for arch in archs:
-        name = getattr(arch, "space_name", None)
-        if name is not None:
-            return spaces.get(name)
-        break
-    raise ValueError(
-        "cannot tell the search space of these architectures: pass space='nb201', 'nb101' or 'darts' "
-        "(strings and plain arrays carry no space)"
-    )
-
-
-def as_archs(X: Any, space: SpaceLike) -> tuple[list[Any], SearchSpace]:
-    """Architecture objects of one space from architectures or their strings; the space they belong to."""
-    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__"):
-        raise TypeError(f"expected a sequence of architectures, got {type(X).__name__}")
-    items = list(X)
-    if not items:
-        raise ValueError("no architectures given (empty input)")
-    sp = resolve_space(space, items)
-    return [sp.ensure(a) for a in items], sp
 
 
 class ArchEncoder(TransformerMixin, BaseEstimator):

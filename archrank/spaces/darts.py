@@ -249,6 +249,12 @@ class DartsSpace(SearchSpace):
         self._check_arch_type(arch)
         return cell_to_graph(arch.normal), cell_to_graph(arch.reduce)
 
+    def build_model(self, arch: DartsArch | str, num_classes: int = 10) -> Any:
+        """The NAS-Bench-301 evaluation network of ``arch`` (see :mod:`archrank.models.darts`)."""
+        from archrank.models.darts import build_darts
+
+        return build_darts(self.ensure(arch), num_classes)
+
     def to_cell_graph(self, arch: DartsArch) -> CellGraph:
         """Both cells as one 22-node graph (disjoint union); labels are prefixed ``normal/`` and ``reduce/``."""
         self._check_arch_type(arch)

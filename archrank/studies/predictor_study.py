@@ -20,7 +20,7 @@ from sklearn.base import clone
 
 from archrank import datasets, metrics
 from archrank.datasets.benchmark import Benchmark
-from archrank.predictors import ArchPredictor, make
+from archrank.predictors import ArchPredictor, make, with_features
 
 DEFAULT_TRAIN_SIZES = (10, 20, 50, 100, 200, 500, 1000)
 STUDY_COLUMNS = [
@@ -38,6 +38,7 @@ STUDY_COLUMNS = [
     "metric",
     "epochs",
     "test_seed",
+    "features",
 ]
 
 
@@ -87,6 +88,7 @@ def predictor_study(
     test_seed: int = 0,
     checkpoint: str | Path | None = None,
     progress: bool = True,
+    features: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Fit every predictor on nested training sets and score it on a held-out test set.
 
@@ -95,7 +97,10 @@ def predictor_study(
     run, with ``random_state`` = seed). ``epochs=None`` uses the metric's largest budget. With a
     ``checkpoint`` CSV, each finished run is appended at once and runs already in the file (same
     benchmark, dataset, metric, epochs, test set, predictor, size, seed) are not repeated.
-    Returns one row per run with the columns in ``STUDY_COLUMNS``.
+    ``features``: extra numeric columns per architecture (e.g. zero-cost scores), with an
+    ``arch`` column of architecture strings to match the benchmark's cells; they are passed to
+    the predictors with :func:`archrank.predictors.with_features`, and every cell a run uses
+    must have them. Returns one row per run with the columns in ``STUDY_COLUMNS``.
     """
     bench = benchmark if isinstance(benchmark, Benchmark) else datasets.load(benchmark, dataset)
     space_name = bench.space.name
@@ -105,7 +110,18 @@ def predictor_study(
     templates = _templates(predictors, space_name)
     seeds = [int(s) for s in seeds]
     test, orders = study_splits(len(archs), train_sizes, seeds, test_size, test_seed)
-    test_archs, y_test = [archs[i] for i in test], y[test]
+    extra = _align_features(features, archs)
+
+    def inputs(rows: np.ndarray) -> Any:
+        chosen = [archs[i] for i in rows]
+        if extra is None:
+            return chosen
+        part = extra.iloc[rows]
+        if part.isna().any(axis=None):
+            raise ValueError(f"{int(part.isna().any(axis=1).sum())} cell(s) of this run have no (or NaN) features")
+        return with_features(chosen, part)
+
+    test_inputs, y_test = inputs(test), y[test]
     context = {
         "benchmark": space_name,
         "dataset": bench.dataset,
@@ -113,6 +129,7 @@ def predictor_study(
         "epochs": -1 if epochs_used is None else int(epochs_used),
         "test_seed": int(test_seed),
         "n_test": int(test_size),
+        "features": "" if extra is None else "+".join(extra.columns),
     }
     done = _read_checkpoint(checkpoint, context)
     jobs = [(label, int(size), seed) for seed in seeds for size in sorted(set(train_sizes)) for label in templates]
@@ -124,9 +141,9 @@ def predictor_study(
         train = orders[seed][:size]
         est = clone(templates[label]).set_params(random_state=seed)
         t0 = time.perf_counter()
-        est.fit([archs[i] for i in train], y[train])
+        est.fit(inputs(train), y[train])
         t1 = time.perf_counter()
-        pred = est.predict(test_archs)
+        pred = est.predict(test_inputs)
         t2 = time.perf_counter()
         row = {
             "predictor": label,
@@ -148,6 +165,19 @@ def predictor_study(
     return pd.DataFrame(rows, columns=STUDY_COLUMNS)
 
 
+def _align_features(features: pd.DataFrame | None, archs: list[Any]) -> pd.DataFrame | None:
+    """``features`` reordered to the benchmark's cells (NaN rows for cells it lacks)."""
+    if features is None:
+        return None
+    if "arch" not in features.columns:
+        raise KeyError("features need an 'arch' column of architecture strings")
+    columns = [c for c in features.columns if c not in ("arch", "index")]
+    if not columns:
+        raise ValueError("features has no columns besides 'arch'")
+    by_arch = features.assign(arch=features["arch"].astype(str)).drop_duplicates("arch").set_index("arch")[columns]
+    return by_arch.reindex([str(a) for a in archs]).reset_index(drop=True).astype(np.float64)
+
+
 def _progress(total: int, initial: int, enabled: bool) -> Any:
     from tqdm.auto import tqdm
 
@@ -163,6 +193,9 @@ def _read_checkpoint(path: str | Path | None, context: dict[str, Any]) -> dict[t
         raise ValueError(
             f"checkpoint {path} is not a readable study CSV ({err}); move it away to start afresh"
         ) from err
+    if "features" not in df.columns:  # checkpoints written before feature columns existed
+        df["features"] = ""
+    df["features"] = df["features"].fillna("")
     missing = set(STUDY_COLUMNS) - set(df.columns)
     if missing:
         raise ValueError(f"checkpoint {path} lacks the columns {sorted(missing)}; it is not a predictor-study file")

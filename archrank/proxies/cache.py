@@ -1,0 +1,100 @@
+"""On-disk cache of proxy scores: one SQLite file, one row per (context, architecture, proxy).
+
+A context is (space, dataset, batch size, seed, definitions version). Scores are committed
+after every architecture, so an interrupted run loses at most the architecture in flight and
+a rerun computes only what is missing. Failed scores are not cached (they are retried).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from archrank.errors import DataFileError
+
+CACHE_ENV = "ARCHRANK_CACHE_DIR"
+CACHE_NAME = "proxies.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS scores (
+    space TEXT NOT NULL, dataset TEXT NOT NULL, batch_size INTEGER NOT NULL, seed INTEGER NOT NULL,
+    version INTEGER NOT NULL, arch TEXT NOT NULL, proxy TEXT NOT NULL, value REAL NOT NULL,
+    device TEXT NOT NULL, seconds REAL NOT NULL,
+    PRIMARY KEY (space, dataset, batch_size, seed, version, arch, proxy)
+)
+"""
+
+
+@dataclass(frozen=True)
+class CacheContext:
+    space: str
+    dataset: str
+    batch_size: int
+    seed: int
+    version: int
+
+    def key(self) -> tuple[str, str, int, int, int]:
+        return (self.space, self.dataset, self.batch_size, self.seed, self.version)
+
+
+def default_cache_path() -> Path:
+    """``$ARCHRANK_CACHE_DIR/proxies.sqlite``, else ``~/.cache/archrank/proxies.sqlite``."""
+    root = os.environ.get(CACHE_ENV)
+    return Path(root) / CACHE_NAME if root else Path.home() / ".cache" / "archrank" / CACHE_NAME
+
+
+class ProxyCache:
+    """Scores stored in a SQLite file; raises DataFileError if the file is not a usable cache."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, timeout=60)
+            self._conn.execute(_SCHEMA)
+            self._conn.commit()
+            self._conn.execute("SELECT space, arch, proxy, value, device, seconds FROM scores LIMIT 1").fetchall()
+        except (sqlite3.DatabaseError, OSError) as err:
+            raise DataFileError(
+                f"proxy cache {self.path} is unusable ({err}); delete the file or pass another cache= path"
+            ) from err
+
+    def lookup(self, context: CacheContext, proxies: Iterable[str]) -> dict[tuple[str, str], float]:
+        """(arch, proxy) -> score for everything cached under ``context`` for these proxies."""
+        wanted = list(proxies)
+        marks = ",".join("?" * len(wanted))
+        rows = self._conn.execute(
+            "SELECT arch, proxy, value FROM scores WHERE space=? AND dataset=? AND batch_size=? AND seed=? "
+            f"AND version=? AND proxy IN ({marks})",
+            (*context.key(), *wanted),
+        )
+        return {(arch, proxy): float(value) for arch, proxy, value in rows}
+
+    def store(self, context: CacheContext, arch: str, scores: dict[str, tuple[float, str, float]]) -> None:
+        """Save ``proxy -> (score, device, seconds)`` for one architecture in one transaction."""
+        with self._conn:
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [(*context.key(), arch, proxy, value, device, sec) for proxy, (value, device, sec) in scores.items()],
+            )
+
+    def devices(self, context: CacheContext) -> dict[str, int]:
+        """How many scores under ``context`` each device type computed."""
+        rows = self._conn.execute(
+            "SELECT device, COUNT(*) FROM scores WHERE space=? AND dataset=? AND batch_size=? AND seed=? "
+            "AND version=? GROUP BY device",
+            context.key(),
+        )
+        return {device: int(count) for device, count in rows}
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> ProxyCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

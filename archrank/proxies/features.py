@@ -1,0 +1,40 @@
+"""Proxy scores as predictor features."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+
+def as_features(
+    scores: pd.DataFrame, proxies: Sequence[str] | None = None, transform: Literal["quantile", "none"] = "quantile"
+) -> pd.DataFrame:
+    """An ``arch`` column plus one feature column per proxy, ready for ``predictor_study(features=...)``
+    or :func:`archrank.predictors.with_features`.
+
+    ``transform="quantile"`` (default) replaces each score by its rank among the table's scores,
+    scaled to [0, 1]. Proxies span many orders of magnitude (synflow reaches 1e40) and use
+    ``-inf`` for degenerate networks, which no predictor should see raw; ranks are label-free,
+    so computing them over the whole table leaks nothing about accuracy. NaN stays NaN.
+    ``"none"`` keeps the raw scores.
+    """
+    names = list(proxies) if proxies is not None else [c for c in scores.columns if c not in ("arch", "index")]
+    missing = [p for p in names if p not in scores.columns]
+    if missing:
+        raise KeyError(f"score table has no column(s) {missing}")
+    if transform not in ("quantile", "none"):
+        raise ValueError(f"transform must be 'quantile' or 'none', got {transform!r}")
+    out = pd.DataFrame({"arch": scores["arch"].astype(str).to_numpy()})
+    for name in names:
+        values = scores[name].to_numpy(dtype=np.float64)
+        if transform == "quantile":
+            ok = ~np.isnan(values)
+            col = np.full(len(values), np.nan)
+            col[ok] = (stats.rankdata(values[ok]) - 1) / max(1, ok.sum() - 1)
+            values = col
+        out[name] = values
+    return out

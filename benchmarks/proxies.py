@@ -1,0 +1,225 @@
+"""Zero-cost proxy benchmark: speed, correlation with NB201 accuracy, and gain as predictor features.
+
+Timing (``--part timing``): milliseconds per architecture for each proxy, median over a fixed
+set of NB201 cells (``--cells``, seed 0), batch ``--batch-size`` (64), on the CPU and on the GPU
+when there is one; each proxy is timed on its own (network built beforehand, input batch
+already on the device, CUDA synchronised), and throughput of ``proxies.compute`` with the
+precomputed table's proxies, measured on ``--throughput-cells`` cells (all 15,625 with
+``--throughput-cells 15625``; fewer give a projection, labelled as such).
+Correlation (``--part correlation``): ``studies.proxy_study`` of the shipped precomputed table
+against NB201 CIFAR-10 200-epoch test accuracy, with the scatter plot.
+Features (``--part features``): the predictor study protocol of the predictor benchmark (NB201
+``cifar10-valid`` 200-epoch validation accuracy, test set of 1,000, 100 training cells,
+``--seeds`` seeds) with and without the shipped proxy scores as features.
+
+Prints tables, writes benchmarks/results/proxies_*.json and replaces the matching sections of
+benchmarks/RESULTS.md. Usage:
+    python benchmarks/proxies.py --part timing
+    python benchmarks/proxies.py --part correlation
+    python benchmarks/proxies.py --part features --seeds 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import torch
+from _machine import machine, replace_section
+
+import archrank as ar
+from archrank import proxies, studies
+from archrank._seeding import torch_seeded
+
+HERE = Path(__file__).parent
+TIMED = ("synflow", "grad_norm", "jacob_cov", "nwot", "snip", "zico", "grasp", "fisher", "epe_nas", "zen", "plain")
+FEATURE_PROXIES = ("synflow", "jacob_cov", "nwot", "zico", "flops", "snip", "grad_norm")
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_proxies(device: torch.device, archs: list, batch_size: int, names: tuple[str, ...]) -> dict[str, float]:
+    """Median milliseconds per architecture of each proxy on ``device``."""
+    space = ar.spaces.get("nb201")
+    batch = proxies.input_batch("cifar10", batch_size, 0, device)
+    times: dict[str, list[float]] = {n: [] for n in names}
+    for i, arch in enumerate(archs):
+        with torch_seeded(0):
+            model = space.build_model(arch).to(device)
+        for name in names:
+            fn = proxies.get(name).fn
+            if i == 0:  # warm-up (CUDA context, cuDNN autotuning) not timed
+                fn(model, batch)
+            _sync(device)
+            t0 = time.perf_counter()
+            fn(model, batch)
+            _sync(device)
+            times[name].append(1000 * (time.perf_counter() - t0))
+    return {n: statistics.median(v) for n, v in times.items()}
+
+
+def timing(args: argparse.Namespace) -> None:
+    space = ar.spaces.get("nb201")
+    archs = space.sample(args.cells, seed=0)
+    devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
+    if args.gpu_only and torch.cuda.is_available():
+        devices = [torch.device("cuda")]
+    per_device = {d.type: time_proxies(d, archs, args.batch_size, TIMED) for d in devices}
+    throughput = {}
+    table_proxies = list(proxies.load_precomputed("nb201", "cifar10").attrs["settings"]["proxies"])
+    cells = space.all()
+    order = np.random.default_rng(1).permutation(len(cells))[: args.throughput_cells]
+    for d in devices:
+        t0 = time.perf_counter()
+        proxies.compute(
+            [cells[i] for i in order], table_proxies, space=space, batch_size=args.batch_size, device=d, cache=None
+        )
+        seconds = time.perf_counter() - t0
+        throughput[d.type] = {
+            "cells": len(order),
+            "seconds": seconds,
+            "ms_per_cell": 1000 * seconds / len(order),
+            "all_15625_seconds": seconds / len(order) * len(cells),
+            "measured_all": len(order) == len(cells),
+        }
+    print(f"{'proxy':10s} " + " ".join(f"{d:>10s}" for d in per_device))
+    for name in TIMED:
+        print(f"{name:10s} " + " ".join(f"{per_device[d][name]:8.1f}ms" for d in per_device))
+    for d, t in throughput.items():
+        minutes = t["all_15625_seconds"] / 60
+        print(f"{d}: {t['ms_per_cell']:.0f} ms per cell, {len(table_proxies)} proxies; all cells {minutes:.1f} min")
+    payload = {
+        "date": date.today().isoformat(),
+        "machine": machine(),
+        "batch_size": args.batch_size,
+        "cells_timed": args.cells,
+        "ms_per_arch": per_device,
+        "throughput": throughput,
+        "throughput_proxies": table_proxies,
+    }
+    name = "proxies_timing_gpu.json" if "cuda" in per_device else "proxies_timing_cpu.json"
+    (HERE / "results" / name).write_text(json.dumps(payload, indent=1))
+    md = [
+        "Command: `python benchmarks/proxies.py --part timing "
+        f"--cells {args.cells} --throughput-cells {args.throughput_cells}`  ",
+        f"Machine: {machine()}. Date: {date.today().isoformat()}. Batch {args.batch_size}; median over {args.cells} "
+        "NB201 cells (seed 0) of one proxy call on a built network, input batch already on the device.",
+        "",
+        "| proxy | " + " | ".join(f"{d} ms/arch" for d in per_device) + " |",
+        "|---|" + "---:|" * len(per_device),
+    ]
+    md += [f"| {n} | " + " | ".join(f"{per_device[d][n]:.1f}" for d in per_device) + " |" for n in TIMED]
+    md.append("")
+    for d, t in throughput.items():
+        kind = "measured" if t["measured_all"] else f"projected from {t['cells']} cells"
+        md.append(
+            f"- `proxies.compute` on {d} with the table's {len(table_proxies)} proxies ({', '.join(table_proxies)}): "
+            f"{t['ms_per_cell']:.0f} ms per cell, all 15,625 cells in {t['all_15625_seconds'] / 60:.1f} min ({kind})."
+        )
+    replace_section(f"proxies-timing-{'gpu' if 'cuda' in per_device else 'cpu'}", "\n".join(md))
+
+
+def correlation(args: argparse.Namespace) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    scores = proxies.load_precomputed("nb201", "cifar10")
+    settings = scores.attrs["settings"]
+    bench = ar.datasets.load("nb201", "cifar10")
+    result = studies.proxy_study(scores, bench, metric="test_accuracy", search_combinations=3)
+    fig = studies.plot_proxy_scatter(scores, bench, metric="test_accuracy")
+    fig.savefig(HERE / "results" / "proxies_nb201_scatter.png", dpi=110, bbox_inches="tight")
+    print(result.head(25).to_string(index=False))
+    payload = {"date": date.today().isoformat(), "settings": settings, "rows": result.to_dict(orient="records")}
+    (HERE / "results" / "proxies_correlation.json").write_text(json.dumps(payload, indent=1))
+    md = [
+        "Command: `python benchmarks/proxies.py --part correlation` (scores: `ar.proxies.load_precomputed('nb201', "
+        f"'cifar10')`, {settings['cells']} of 15,625 cells, computed on {', '.join(settings['devices'])} with "
+        f"`{settings['command']}`, batch {settings['batch_size']}, seed {settings['seed']}). Truth: NB201 CIFAR-10 "
+        f"200-epoch test accuracy. Date: {date.today().isoformat()}.",
+        "",
+        "| proxies | kind | cells | Kendall tau | Spearman |",
+        "|---|---|---:|---:|---:|",
+    ]
+    shown = [r for r in result.to_dict(orient="records") if r["kind"] != "search"]
+    shown += [r for r in result.to_dict(orient="records") if r["kind"] == "search"][:5]
+    md += [f"| {r['proxies']} | {r['kind']} | {r['n']} | {r['kendall_tau']:.3f} | {r['spearman']:.3f} |" for r in shown]
+    md += ["", "![scatter](results/proxies_nb201_scatter.png)"]
+    replace_section("proxies-correlation", "\n".join(md))
+
+
+def features(args: argparse.Namespace) -> None:
+    scores = proxies.load_precomputed("nb201", "cifar10")
+    feats = proxies.as_features(scores, list(FEATURE_PROXIES))
+    out = HERE / "out"
+    out.mkdir(exist_ok=True)
+    common = dict(
+        benchmark="nb201",
+        dataset="cifar10-valid",
+        metric="valid_accuracy",
+        epochs=200,
+        predictors=args.predictors,
+        train_sizes=[100],
+        seeds=range(args.seeds),
+        test_size=1000,
+    )
+    plain = studies.predictor_study(**common, checkpoint=out / "proxy_features_without.csv")
+    with_proxies = studies.predictor_study(**common, features=feats, checkpoint=out / "proxy_features_with.csv")
+    rows = []
+    for label, table in (("encoding only", plain), ("encoding + proxies", with_proxies)):
+        for name, part in table.groupby("predictor", sort=False):
+            rows.append(
+                {
+                    "predictor": name,
+                    "inputs": label,
+                    "kendall_tau_mean": float(part.kendall_tau.mean()),
+                    "kendall_tau_std": float(part.kendall_tau.std()),
+                    "spearman_mean": float(part.spearman.mean()),
+                    "seeds": int(part.seed.nunique()),
+                }
+            )
+    for r in rows:
+        print(f"{r['predictor']:14s} {r['inputs']:20s} tau {r['kendall_tau_mean']:.3f} +- {r['kendall_tau_std']:.3f}")
+    payload = {"date": date.today().isoformat(), "machine": machine(), "proxies": list(FEATURE_PROXIES), "rows": rows}
+    (HERE / "results" / "proxies_features.json").write_text(json.dumps(payload, indent=1))
+    md = [
+        f"Command: `python benchmarks/proxies.py --part features --seeds {args.seeds}`. Protocol of the predictor "
+        "benchmark: NB201 `cifar10-valid` 200-epoch validation accuracy, fixed test set of 1,000 cells, 100 training "
+        f"cells, {args.seeds} seeds. Proxy features: {', '.join(FEATURE_PROXIES)} from the shipped precomputed table, "
+        f"as rank quantiles (`ar.proxies.as_features`). Machine: {machine()}. Date: {date.today().isoformat()}.",
+        "",
+        "| predictor | inputs | Kendall tau (mean +- std) | Spearman |",
+        "|---|---|---:|---:|",
+    ]
+    md += [
+        f"| {r['predictor']} | {r['inputs']} | {r['kendall_tau_mean']:.3f} +- {r['kendall_tau_std']:.3f} | "
+        f"{r['spearman_mean']:.3f} |"
+        for r in rows
+    ]
+    replace_section("proxies-features", "\n".join(md))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=["timing", "correlation", "features"], required=True)
+    parser.add_argument("--cells", type=int, default=20)
+    parser.add_argument("--throughput-cells", type=int, default=100)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--gpu-only", action="store_true", help="skip the CPU timings when a GPU is present")
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--predictors", nargs="+", default=["gnn", "xgb", "gp", "rf"])
+    args = parser.parse_args()
+    {"timing": timing, "correlation": correlation, "features": features}[args.part](args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,124 @@
+"""The shipped precomputed proxy table, the proxy correlation study, proxy features, and their CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import archrank as ar
+from archrank import proxies, studies
+from archrank.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return proxies.load_precomputed("nb201", "cifar10")
+
+
+def test_precomputed_table_is_real_and_documented(table: pd.DataFrame) -> None:
+    settings = table.attrs["settings"]
+    assert settings["cells"] == len(table) >= 250
+    assert settings["batch_size"] == 64 and settings["seed"] == 0
+    assert {"synflow", "jacob_cov", "grad_norm", "snip", "nwot", "zico", "params", "flops"} <= set(table.columns)
+    space = ar.spaces.get("nb201")
+    assert table["index"].is_unique and table["arch"].tolist() == [str(space.from_index(i)) for i in table["index"]]
+    bench = ar.datasets.load("nb201", "cifar10")
+    # params is our network's count, which equals the benchmark's for 98.7 % of cells
+    np.testing.assert_allclose(table["params"], bench.values("params", None)[table["index"]], atol=0.2)
+    rho = studies.proxy_study(table, bench, search_combinations=0).set_index("proxies")["spearman"]
+    for name, low in (("synflow", 0.65), ("nwot", 0.65), ("jacob_cov", 0.6), ("zico", 0.65), ("flops", 0.6)):
+        assert rho[name] > low, name
+    # nwot is -inf exactly where the network's output ignores its input: untrainable cells at 10 %
+    dead = np.isinf(table["nwot"].to_numpy())
+    assert dead.any() and (bench.values("test_accuracy")[table["index"][dead]] < 11).all()
+    assert (table["synflow"][dead] == 0).all()
+    with pytest.raises(ar.UnknownChoiceError, match="precomputed proxy table"):
+        proxies.load_precomputed("nb101", "cifar10")
+
+
+def test_recomputing_shipped_cells_gives_the_shipped_scores(table: pd.DataFrame) -> None:
+    rows = table.iloc[:2]
+    names = ["synflow", "nwot", "params", "flops"]
+    fresh = proxies.compute(rows["arch"].tolist(), names, space="nb201", cache=None, progress=False)
+    np.testing.assert_allclose(fresh[names].to_numpy(float), rows[names].to_numpy(float), rtol=1e-4)
+
+
+def test_proxy_study_rows_and_mean_rank(table: pd.DataFrame) -> None:
+    result = studies.proxy_study(table, "nb201", proxies=["synflow", "nwot", "params"], search_combinations=2)
+    assert set(result["kind"]) == {"single", "search"}  # the default combination needs jacob_cov and zico
+    assert len(result) == 3 + 3
+    bench = ar.datasets.load("nb201", "cifar10")
+    truth = bench.values("test_accuracy")[table["index"]]
+    row = result[result.proxies == "synflow"].iloc[0]
+    assert row.kendall_tau == pytest.approx(ar.metrics.kendall_tau(truth, table["synflow"].to_numpy()))
+    assert row.n == len(table) and row.n_nan == 0
+    full = studies.proxy_study(table, "nb201", search_combinations=0)
+    combo = full[full.kind == "combination"].iloc[0]
+    assert combo.proxies == "+".join(studies.DEFAULT_COMBINATION)
+    assert combo.kendall_tau > full[full.kind == "single"].kendall_tau.max()  # aggregation helps
+    ranks = studies.mean_rank(pd.DataFrame({"a": [1.0, 2.0, -np.inf, np.nan], "b": [4.0, 3.0, 2.0, 1.0]}), ["a", "b"])
+    np.testing.assert_array_equal(ranks, [2.5, 2.5, 1.0, np.nan])  # -inf is the lowest rank, NaN rows stay out
+
+
+def test_study_rejects_unknown_cells_and_columns(table: pd.DataFrame) -> None:
+    with pytest.raises(KeyError, match="no column"):
+        studies.mean_rank(table, ["synflow", "nope"])
+    bad = table.iloc[:3].assign(arch=["|none~0|+|none~0|none~1|+|none~0|none~1|bogus~2|"] * 3)
+    with pytest.raises(KeyError, match="not in the benchmark"):
+        studies.proxy_study(bad, "nb201", proxies=["synflow"], search_combinations=0)
+
+
+def test_proxy_features_feed_the_predictor_study(table: pd.DataFrame) -> None:
+    feats = proxies.as_features(table, ["synflow", "nwot"])
+    assert feats["synflow"].between(0, 1).all() and feats["synflow"].max() == 1.0
+    with pytest.raises(ValueError, match="no \\(or NaN\\) features"):  # study cells outside the table
+        studies.predictor_study(
+            "nb201", predictors=["xgb"], train_sizes=[20], seeds=[0], test_size=15000, features=feats, progress=False
+        )
+    # every cell of this small study is in the shipped table: test set = first cells of the scoring order
+    known = set(table["arch"])
+    bench = ar.datasets.load("nb201", "cifar10-valid")
+    inside = [a for a in bench.archs() if str(a) in known]
+    assert len(inside) == len(table)
+    model = ar.predictors.make("xgb", space="nb201", random_state=0)
+    X = ar.predictors.with_features(inside[:150], feats.set_index("arch").loc[[str(a) for a in inside[:150]]])
+    y = bench.values("valid_accuracy")[[bench.space.index(a) for a in inside[:150]]]
+    model.fit(X, y)
+    assert model.n_features_in_ == 30 + 2
+
+
+def test_cli_proxies_and_study(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "scores.csv"
+    result = runner.invoke(
+        app,
+        [
+            "proxies",
+            "nb201",
+            "--sample",
+            "3",
+            "-x",
+            "params",
+            "-x",
+            "nwot",
+            "--batch-size",
+            "8",
+            "--no-cache",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert list(pd.read_csv(out).columns) == ["arch", "params", "nwot"]
+    result = runner.invoke(
+        app, ["study", "proxies", "--search", "2", "--out", str(tmp_path / "s.csv"), "--plot", str(tmp_path / "s.png")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "synflow+jacob_cov+nwot+zico" in result.output and (tmp_path / "s.png").stat().st_size > 10_000
+    result = runner.invoke(app, ["study", "proxies", "--scores", str(out), "-x", "zen"])
+    assert result.exit_code == 2 and "zen" in result.output
+    result = runner.invoke(app, ["proxies", "nb201", "-x", "synflw", "--sample", "1"])
+    assert result.exit_code == 2 and "unknown proxy" in result.output
