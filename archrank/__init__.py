@@ -2,9 +2,8 @@
 
 Search spaces (``archrank.spaces``), bundled NAS benchmark tables (``archrank.datasets``),
 ranking metrics (``archrank.metrics``), encodings (``archrank.encodings``), performance
-predictors (``archrank.predictors``), zero-cost proxies (``archrank.proxies``) and studies
-(``archrank.studies``); the last four import
-torch and are loaded on first use::
+predictors (``archrank.predictors``), zero-cost proxies (``archrank.proxies``), studies
+(``archrank.studies``) and search (``archrank.search``); these five are loaded on first use::
 
     import archrank as ar
     space = ar.spaces.get("nb201")
@@ -23,7 +22,7 @@ from archrank.errors import (
 
 __version__ = "0.1.0"
 
-_LAZY = ("encodings", "predictors", "proxies", "studies")
+_LAZY = ("encodings", "predictors", "proxies", "search", "studies")
 
 
 def __getattr__(name: str) -> object:

@@ -146,7 +146,8 @@ def study_predictors(
     metric: Annotated[str, typer.Option(help="target metric")] = "valid_accuracy",
     epochs: Annotated[int | None, typer.Option(help="epoch budget; the largest recorded if omitted")] = None,
     predictor: Annotated[
-        list[str] | None, typer.Option("--predictor", "-p", help="predictor name (repeat); default: all")
+        list[str] | None,
+        typer.Option("--predictor", "-p", help="predictor name (repeat); default: every single-model predictor"),
     ] = None,
     train_sizes: Annotated[str, typer.Option(help="comma-separated training-set sizes")] = "10,20,50,100,200,500,1000",
     seeds: Annotated[int, typer.Option(min=1, help="number of seeds (0..n-1)")] = 10,
@@ -165,7 +166,7 @@ def study_predictors(
     from archrank import predictors as predictor_mod
     from archrank import proxies, studies
 
-    names = predictor or predictor_mod.names()
+    names = predictor or [n for n in predictor_mod.names() if n != "ensemble"]
     features = None
     if proxy_features:
         chosen = [p.strip() for p in proxy_features.split(",") if p.strip()]

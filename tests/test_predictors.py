@@ -19,6 +19,7 @@ FAST = {
     "rf": {"n_estimators": 60},
     "mlp_ensemble": {"epochs": 30, "n_members": 2},
     "gnn": {"epochs": 15, "n_members": 2},
+    "ensemble": {"members": ("xgb", "rf")},
 }
 
 

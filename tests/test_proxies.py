@@ -208,6 +208,7 @@ def test_real_network_scores_for_each_space() -> None:
         assert np.isfinite(table[["params", "synflow", "nwot"]].to_numpy(dtype=float)).all()
 
 
+@pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_gpu_scores_match_cpu_scores() -> None:
     archs = [str(a) for a in ar.spaces.get("nb201").sample(3, seed=9)]

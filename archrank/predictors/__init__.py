@@ -10,6 +10,7 @@ xgb            XGBoost, ensemble or quantile uncertainty            adjacency_on
 rf             scikit-learn random forest                           adjacency_onehot
 mlp_ensemble   BANANAS ensemble of MLPs                             path
 gnn            GIN ensemble (torch-geometric), MSE or ranking loss  graph
+ensemble       mean of several predictors (default xgb, gp, gnn)    each member's own
 =============  ===================================================  ==================
 
 All take ``random_state``, support ``predict(X, return_std=True)``, ``sklearn.base.clone`` and
@@ -26,6 +27,7 @@ import pandas as pd
 
 from archrank.errors import UnknownChoiceError
 from archrank.predictors.base import ARCH_COLUMN, ArchPredictor, load, split_inputs
+from archrank.predictors.ensemble import EnsemblePredictor
 from archrank.predictors.gnn import GNNPredictor
 from archrank.predictors.gp import GPPredictor
 from archrank.predictors.neural import MLPEnsemblePredictor
@@ -37,6 +39,7 @@ _PREDICTORS: dict[str, type[ArchPredictor]] = {
     "rf": RFPredictor,
     "mlp_ensemble": MLPEnsemblePredictor,
     "gnn": GNNPredictor,
+    "ensemble": EnsemblePredictor,
 }
 
 
@@ -80,6 +83,7 @@ def with_features(archs: Sequence[Any], features: Any) -> pd.DataFrame:
 
 __all__ = [
     "ArchPredictor",
+    "EnsemblePredictor",
     "GNNPredictor",
     "GPPredictor",
     "MLPEnsemblePredictor",

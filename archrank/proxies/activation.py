@@ -127,10 +127,11 @@ def zen(model: nn.Module, batch: ProxyBatch, mixup_gamma: float = 1e-2) -> float
         mixed = x + mixup_gamma * torch.randn_like(batch.inputs)
         out, out_mixed = f(x), f(mixed)
         diff = (out - out_mixed).abs().reshape(batch.size, -1).sum(dim=1).mean().double()
-        log_bn = 0.0
-        for m in net.modules():
-            if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_var is not None:
-                log_bn += 0.5 * math.log(float(m.running_var.double().mean()))
-    if diff <= 0:
-        return -math.inf
-    return float(torch.log(diff)) + log_bn
+        variances = [
+            m.running_var.double().mean()
+            for m in net.modules()
+            if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_var is not None
+        ]
+        log_bn = 0.5 * torch.log(torch.stack(variances)).sum() if variances else torch.zeros((), dtype=torch.float64)
+        score = float(torch.log(diff) + log_bn.to(diff.device))  # one device-to-host transfer
+    return -math.inf if math.isnan(score) and float(diff) <= 0 else score

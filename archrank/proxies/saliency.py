@@ -162,12 +162,14 @@ def zico(model: nn.Module, batch: ProxyBatch, splits: int = 2) -> float:
         loss.backward()
         for store, (_, g) in zip(per_layer, weight_grads(net), strict=True):
             store.append(g.flatten().double())
-    score = 0.0
+    totals = []
     for grads in per_layer:
         stacked = torch.stack(grads)
         std = stacked.std(dim=0, unbiased=False)
         varying = std != 0
-        total = (stacked.abs().mean(dim=0)[varying] / std[varying]).sum()
-        if total != 0:
-            score += float(torch.log(total))
-    return score
+        totals.append((stacked.abs().mean(dim=0)[varying] / std[varying]).sum())
+    if not totals:
+        return 0.0
+    total = torch.stack(totals)
+    # one device-to-host transfer for the whole network
+    return float(torch.log(total[total != 0]).sum())

@@ -78,6 +78,22 @@ def _row(label: str, kind: str, predicted: np.ndarray, truth: np.ndarray) -> dic
     }
 
 
+def _prepare(
+    scores: pd.DataFrame,
+    benchmark: str | Benchmark,
+    dataset: str,
+    metric: str,
+    epochs: int | None,
+    proxies: Sequence[str] | None,
+) -> tuple[Benchmark, list[str], np.ndarray]:
+    """The loaded benchmark, the proxy columns to study, and the truth aligned with ``scores``."""
+    bench = benchmark if isinstance(benchmark, Benchmark) else datasets.load(benchmark, dataset)
+    names = list(proxies) if proxies is not None else score_columns(scores.drop(columns=["arch"], errors="ignore"))
+    if not names:
+        raise ValueError("no proxy columns to study")
+    return bench, names, align_truth(scores, bench, metric, epochs)
+
+
 def proxy_study(
     scores: pd.DataFrame,
     benchmark: str | Benchmark = "nb201",
@@ -98,11 +114,7 @@ def proxy_study(
     their maximum is an optimistic figure; the fixed combinations are not. Sorted within each
     kind by Kendall tau.
     """
-    bench = benchmark if isinstance(benchmark, Benchmark) else datasets.load(benchmark, dataset)
-    names = list(proxies) if proxies is not None else score_columns(scores.drop(columns=["arch"], errors="ignore"))
-    if not names:
-        raise ValueError("no proxy columns to study")
-    truth = align_truth(scores, bench, metric, epochs)
+    bench, names, truth = _prepare(scores, benchmark, dataset, metric, epochs, proxies)
     rows = [_row(p, "single", scores[p].to_numpy(dtype=np.float64), truth) for p in names]
     fixed = dict(combinations or {})
     if all(p in names for p in DEFAULT_COMBINATION):
@@ -131,9 +143,7 @@ def plot_proxy_scatter(
     """One scatter per proxy: the benchmark metric against the proxy's rank percentile. Returns the figure."""
     import matplotlib.pyplot as plt
 
-    bench = benchmark if isinstance(benchmark, Benchmark) else datasets.load(benchmark, dataset)
-    names = list(proxies) if proxies is not None else score_columns(scores.drop(columns=["arch"], errors="ignore"))
-    truth = align_truth(scores, bench, metric, epochs)
+    bench, names, truth = _prepare(scores, benchmark, dataset, metric, epochs, proxies)
     cols = min(4, len(names))
     fig, axes = plt.subplots(-(-len(names) // cols), cols, figsize=(3.2 * cols, 2.8 * -(-len(names) // cols)))
     axes = np.atleast_1d(axes).ravel()

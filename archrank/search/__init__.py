@@ -1,0 +1,25 @@
+"""Search: strategies that decide which few architectures to evaluate, oracles that evaluate them.
+
+``run(strategy, space, oracle, budget=..., seed=..., store=...)`` records every evaluation in a
+SQLite history and resumes a killed run. Oracles: :class:`BenchmarkOracle` (table look-up with
+simulated cost) and :class:`TrainingOracle` (the user's training function).
+"""
+
+from archrank.search.history import SearchHistory
+from archrank.search.oracles import BenchmarkOracle, Evaluation, Oracle, TrainingOracle
+from archrank.search.runner import ResumeMismatchError, run
+from archrank.search.strategies import STRATEGIES, SearchExhausted, Strategy, make_strategy
+
+__all__ = [
+    "STRATEGIES",
+    "BenchmarkOracle",
+    "Evaluation",
+    "Oracle",
+    "ResumeMismatchError",
+    "SearchExhausted",
+    "SearchHistory",
+    "Strategy",
+    "TrainingOracle",
+    "make_strategy",
+    "run",
+]

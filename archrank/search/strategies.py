@@ -1,0 +1,209 @@
+"""Search strategies with an ask/tell interface, deterministic under a seed.
+
+A strategy proposes architectures (``ask(n)``) and learns their evaluations (``tell``). Given
+the same seed and the same evaluations in the same order it proposes the same architectures,
+which is what lets :func:`archrank.search.run` resume a killed run by replaying its history.
+Proposals are never repeated (architectures are compared by ``space.canonical``), and only
+architectures the oracle ``allows`` are proposed (e.g. cells in a benchmark table; others are
+drawn again).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from archrank.errors import UnknownChoiceError
+from archrank.search.oracles import Evaluation
+from archrank.spaces.base import SearchSpace
+
+MAX_DRAWS = 10_000
+
+
+class SearchExhausted(RuntimeError):
+    """No new allowed architecture could be found (the space, or the allowed part, is used up)."""
+
+
+class Strategy(ABC):
+    """Base class: bookkeeping of what was proposed and what scored how."""
+
+    name: ClassVar[str]
+
+    def __init__(self, space: SearchSpace, rng: np.random.Generator, allowed: Callable[[Any], bool]) -> None:
+        self.space, self.rng, self.allowed = space, rng, allowed
+        self.seen: set[Hashable] = set()
+        self.results: list[tuple[Any, float]] = []  # successful evaluations, in order
+
+    # --- helpers --------------------------------------------------------------------------
+    def _claim(self, arch: Any) -> bool:
+        """Mark ``arch`` as proposed if it is new and allowed; whether it was."""
+        key = self.space.canonical(arch)
+        if key in self.seen or not self.allowed(arch):
+            return False
+        self.seen.add(key)
+        return True
+
+    def random_new(self) -> Any:
+        for _ in range(MAX_DRAWS):
+            arch = self.space.random_arch(self.rng)
+            if self._claim(arch):
+                return arch
+        raise SearchExhausted(f"no new architecture in {MAX_DRAWS} random draws")
+
+    def mutate_new(self, parent: Any, tries: int = 50) -> Any:
+        """A new allowed mutation of ``parent`` (a random new architecture if none is found)."""
+        for _ in range(tries):
+            child = self.space.mutate(parent, self.rng)
+            if self._claim(child):
+                return child
+        return self.random_new()
+
+    def ranked(self) -> list[tuple[Any, float]]:
+        """Successful evaluations, best first (ties: earliest first)."""
+        return sorted(self.results, key=lambda r: -r[1])
+
+    # --- interface ------------------------------------------------------------------------
+    @abstractmethod
+    def ask(self, n: int) -> list[Any]:
+        """``n`` new architectures to evaluate next."""
+
+    def tell(self, archs: Sequence[Any], evaluations: Sequence[Evaluation]) -> None:
+        """The evaluations of the last proposals (failed ones carry NaN and are not learned from)."""
+        for arch, ev in zip(archs, evaluations, strict=True):
+            if ev.ok:
+                self.results.append((arch, ev.score))
+
+
+class RandomSearch(Strategy):
+    """Uniform random sampling without repetition."""
+
+    name = "random"
+
+    def ask(self, n: int) -> list[Any]:
+        return [self.random_new() for _ in range(n)]
+
+
+class RegularizedEvolution(Strategy):
+    """Regularised (ageing) evolution, Real et al., AAAI 2019.
+
+    The first ``population_size`` proposals are random; afterwards each proposal mutates the
+    best of ``sample_size`` members drawn from the population, and each evaluated child
+    replaces the oldest member.
+    """
+
+    name = "evolution"
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        rng: np.random.Generator,
+        allowed: Callable[[Any], bool],
+        population_size: int = 20,
+        sample_size: int = 5,
+    ) -> None:
+        super().__init__(space, rng, allowed)
+        if not 1 <= sample_size <= population_size:
+            raise ValueError(f"need 1 <= sample_size <= population_size, got {sample_size}, {population_size}")
+        self.population_size, self.sample_size = population_size, sample_size
+        self.population: deque[tuple[Any, float]] = deque()
+        self.started = 0
+
+    def ask(self, n: int) -> list[Any]:
+        out = []
+        for _ in range(n):
+            if self.started < self.population_size or not self.population:
+                out.append(self.random_new())
+            else:
+                members = list(self.population)
+                picks = self.rng.choice(len(members), size=min(self.sample_size, len(members)), replace=False)
+                parent = max((members[i] for i in sorted(picks)), key=lambda m: m[1])[0]
+                out.append(self.mutate_new(parent))
+            self.started += 1
+        return out
+
+    def tell(self, archs: Sequence[Any], evaluations: Sequence[Evaluation]) -> None:
+        super().tell(archs, evaluations)
+        for arch, ev in zip(archs, evaluations, strict=True):
+            if ev.ok:
+                self.population.append((arch, ev.score))
+                if len(self.population) > self.population_size:
+                    self.population.popleft()
+
+
+class LocalSearch(Strategy):
+    """Hill climbing over ``space.neighbors`` (White et al., "Local search is state of the art for NAS", 2021).
+
+    Starts from the best of ``initial`` random architectures, evaluates the neighbours of the
+    current architecture in a random order and moves to the first one that scores higher; at a
+    local optimum (every neighbour seen) it restarts from the best of new random architectures.
+    """
+
+    name = "local"
+
+    def __init__(
+        self, space: SearchSpace, rng: np.random.Generator, allowed: Callable[[Any], bool], initial: int = 10
+    ) -> None:
+        super().__init__(space, rng, allowed)
+        if initial < 1:
+            raise ValueError(f"initial must be >= 1, got {initial}")
+        self.initial = initial
+        self.current: tuple[Any, float] | None = None
+        self.queue: list[Any] = []
+        self.starts: list[Any] = []  # starting points proposed since the last (re)start
+        self.start_scores: dict[Hashable, float] = {}
+
+    def _start_from_best(self) -> bool:
+        """Pick the current point once the starting points are evaluated; whether one was picked."""
+        told = [a for a in self.starts if self.space.canonical(a) in self.start_scores]
+        if len(self.starts) < self.initial or len(told) < len(self.starts):
+            return False
+        scored = [(a, self.start_scores[self.space.canonical(a)]) for a in told]
+        scored = [(a, v) for a, v in scored if not np.isnan(v)]
+        if not scored:  # every start failed: start again
+            self.starts = []
+            return False
+        self.current = max(scored, key=lambda r: r[1])
+        neighbours = self.space.neighbors(self.current[0])
+        self.queue = [neighbours[i] for i in self.rng.permutation(len(neighbours))]
+        self.starts = []
+        return True
+
+    def ask(self, n: int) -> list[Any]:
+        out = []
+        while len(out) < n:
+            if self.current is None and not self._start_from_best():
+                arch = self.random_new()
+                self.starts.append(arch)
+                out.append(arch)
+                continue
+            while self.queue and not self._claim(self.queue[0]):
+                self.queue.pop(0)
+            if self.queue:
+                out.append(self.queue.pop(0))
+            else:  # local optimum: restart
+                self.current = None
+        return out
+
+    def tell(self, archs: Sequence[Any], evaluations: Sequence[Evaluation]) -> None:
+        super().tell(archs, evaluations)
+        for arch, ev in zip(archs, evaluations, strict=True):
+            key = self.space.canonical(arch)
+            if any(self.space.canonical(a) == key for a in self.starts):
+                self.start_scores[key] = ev.score
+            elif ev.ok and self.current is not None and ev.score > self.current[1]:
+                self.current = (arch, ev.score)
+                neighbours = self.space.neighbors(arch)
+                self.queue = [neighbours[i] for i in self.rng.permutation(len(neighbours))]
+
+
+STRATEGIES: dict[str, type[Strategy]] = {s.name: s for s in (RandomSearch, RegularizedEvolution, LocalSearch)}
+
+
+def make_strategy(name: str, space: SearchSpace, seed: int, allowed: Callable[[Any], bool], **hp: Any) -> Strategy:
+    if name not in STRATEGIES:
+        raise UnknownChoiceError("search strategy", name, list(STRATEGIES))
+    return STRATEGIES[name](space, np.random.default_rng(seed), allowed, **hp)

@@ -1,0 +1,100 @@
+"""Search runs: determinism, budgets, restricted spaces and resuming from the SQLite history."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import archrank as ar
+from archrank.search import BenchmarkOracle, ResumeMismatchError, SearchHistory, run
+
+
+@pytest.fixture(scope="module")
+def nb201_oracle() -> BenchmarkOracle:
+    return BenchmarkOracle(ar.datasets.load("nb201", "cifar10-valid"), metric="valid_accuracy")
+
+
+@pytest.mark.parametrize("strategy", ["random", "evolution", "local"])
+def test_runs_are_seeded_and_never_repeat(strategy: str, nb201_oracle: BenchmarkOracle) -> None:
+    a = run(strategy, "nb201", nb201_oracle, budget=40, seed=3, progress=False)
+    b = run(strategy, "nb201", nb201_oracle, budget=40, seed=3, progress=False)
+    c = run(strategy, "nb201", nb201_oracle, budget=40, seed=4, progress=False)
+    assert len(a) == 40 and a["arch"].tolist() == b["arch"].tolist() and a["arch"].tolist() != c["arch"].tolist()
+    space = ar.spaces.get("nb201")
+    assert len({space.canonical(space.parse(s)) for s in a["arch"]}) == 40  # no cell evaluated twice
+    assert a["best_so_far"].is_monotonic_increasing and a["best_so_far"].iloc[-1] == a["score"].max()
+    assert "test_accuracy" in a.columns  # reported, not searched on
+
+
+def test_restricted_space_and_seconds_budget() -> None:
+    bench = ar.datasets.load("nb101", "cifar10")
+    oracle = BenchmarkOracle(bench, metric="valid_accuracy", epochs=108)
+    table = run("evolution", "nb101", oracle, budget=30, seed=0, progress=False, population_size=10, sample_size=3)
+    assert table["error"].isna().all() and all(s in bench for s in table["arch"])  # proposals stay in the table
+    by_time = run("random", "nb101", oracle, seconds=20_000, seed=0, progress=False)
+    assert by_time["cost"].sum() >= 20_000 and by_time["cost"].iloc[:-1].sum() < 20_000
+
+
+class Flaky:
+    """An oracle wrapper whose ``n``-th call is interrupted, like a killed process."""
+
+    def __init__(self, oracle: BenchmarkOracle, fail_at: int | None) -> None:
+        self.oracle, self.fail_at, self.calls = oracle, fail_at, []
+        self.space = oracle.space
+
+    def contains(self, arch):  # type: ignore[no-untyped-def]
+        return self.oracle.contains(arch)
+
+    def evaluate(self, arch):  # type: ignore[no-untyped-def]
+        if self.fail_at is not None and len(self.calls) == self.fail_at:
+            raise KeyboardInterrupt
+        self.calls.append(str(arch))
+        return self.oracle.evaluate(arch)
+
+
+@pytest.mark.parametrize("strategy", ["evolution", "local"])
+def test_interrupted_run_resumes_to_the_same_history(strategy, nb201_oracle, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = tmp_path / "history.sqlite"
+    whole = run(strategy, "nb201", nb201_oracle, budget=35, seed=1, progress=False)
+    first = Flaky(nb201_oracle, fail_at=17)
+    with pytest.raises(KeyboardInterrupt):
+        run(strategy, "nb201", first, budget=35, seed=1, store=store, progress=False)
+    second = Flaky(nb201_oracle, fail_at=None)
+    resumed = run(strategy, "nb201", second, budget=35, seed=1, store=store, progress=False)
+    assert resumed["arch"].tolist() == whole["arch"].tolist()
+    assert second.calls == whole["arch"].tolist()[17:]  # nothing evaluated twice
+    with SearchHistory(store) as history:
+        assert len(history.runs()) == 1 and history.runs()["evaluations"].iloc[0] == 35
+    longer = run(strategy, "nb201", second, budget=40, seed=1, store=store, progress=False)
+    assert longer["arch"].tolist()[:35] == whole["arch"].tolist() and len(second.calls) == 18 + 5
+
+
+def test_changed_code_or_arguments_are_detected(nb201_oracle, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = tmp_path / "h.sqlite"
+    run("random", "nb201", nb201_oracle, budget=5, seed=0, store=store, progress=False)
+    with SearchHistory(store) as history:  # tamper with the record, as a code change would
+        key = history.runs()["run_key"].iloc[0]
+        history._conn.execute("UPDATE evaluations SET arch='x' WHERE run_key=? AND seq=2", (key,))
+        history._conn.commit()
+    with pytest.raises(ResumeMismatchError, match="evaluation 2"):
+        run("random", "nb201", nb201_oracle, budget=10, seed=0, store=store, progress=False)
+
+
+def test_failed_evaluations_are_recorded_and_the_search_goes_on(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    calls = []
+
+    def training(arch):  # type: ignore[no-untyped-def]
+        calls.append(arch)
+        if len(calls) % 3 == 0:
+            raise RuntimeError("diverged")
+        return float(str(arch).count("conv"))
+
+    oracle = ar.search.TrainingOracle(training, space="nb201")
+    table = run("evolution", "nb201", oracle, budget=12, seed=0, store=tmp_path / "h.sqlite", progress=False)
+    assert len(table) == 12 and table["error"].notna().sum() == 4
+    assert table["error"].dropna().str.contains("diverged").all() and math.isnan(table["score"].iloc[2])
+    with pytest.raises(ValueError, match="budget"):
+        run("random", "nb201", oracle)
+    with pytest.raises(ar.UnknownChoiceError, match="strategy"):
+        run("annealing", "nb201", oracle, budget=3)

@@ -1,0 +1,79 @@
+"""Search oracles and the SQLite history store."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import archrank as ar
+from archrank.errors import DataFileError
+from archrank.search.history import SearchHistory
+from archrank.search.oracles import BenchmarkOracle, Evaluation, TrainingOracle
+
+BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
+
+
+def test_benchmark_oracle_answers_from_the_table() -> None:
+    oracle = BenchmarkOracle(ar.datasets.load("nb201", "cifar10"), metric="test_accuracy")
+    ev = oracle(BEST)
+    assert ev.ok and ev.score == pytest.approx(94.3733, abs=1e-4) and ev.cost == 1.0
+    assert ev.info["test_accuracy"] == ev.score and ev.arch == BEST
+    nb101 = BenchmarkOracle(ar.datasets.load("nb101", "cifar10"), metric="valid_accuracy")
+    arch = ar.datasets.load("nb101", "cifar10").archs()[0]
+    ev = nb101(arch)
+    assert ev.ok and ev.cost > 100  # NB101 records its training time in seconds
+    outside = next(a for a in ar.spaces.get("nb101").sample(200, seed=0) if a not in nb101.bench)
+    assert not nb101.contains(outside) and not nb101(outside).ok
+
+
+def user_training(arch):  # type: ignore[no-untyped-def]
+    return float(len(str(arch)))
+
+
+@pytest.mark.parametrize(
+    "fn, message",
+    [
+        (lambda a: 1 / 0, "ZeroDivisionError"),
+        (lambda a: math.nan, "nan"),
+        (lambda a: "93.1", "str"),
+        (lambda a: None, "NoneType"),
+        (lambda a: math.inf, "inf"),
+    ],
+)
+def test_a_bad_training_function_is_a_failed_evaluation(fn, message) -> None:  # type: ignore[no-untyped-def]
+    ev = TrainingOracle(fn, space="nb201")(BEST)
+    assert not ev.ok and math.isnan(ev.score) and message in ev.error and ev.cost >= 0
+
+
+def test_training_oracle_scores_and_times() -> None:
+    ev = TrainingOracle(user_training, space="nb201")(BEST)
+    assert ev.ok and ev.score == len(BEST) and ev.cost >= 0
+    with pytest.raises(TypeError, match="callable"):
+        TrainingOracle(42, space="nb201")  # type: ignore[arg-type]
+
+
+def test_history_round_trip_and_resume_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "h.sqlite"
+    config = {"strategy": "random", "space": "nb201", "seed": 0, "budget": 5}
+    with SearchHistory(path) as store:
+        key = store.open_run(config)
+        store.record(key, 0, 0, Evaluation("a", 90.0, 1.0, info={"test_accuracy": 89.0}))
+        store.record(key, 1, 0, Evaluation("b", math.nan, 0.5, "ValueError: boom"))
+        store.record(key, 2, 1, Evaluation("c", 91.0, 1.0))
+    with SearchHistory(path) as store:  # a new process would see the same
+        assert store.open_run(dict(reversed(config.items()))) == key  # same arguments, same run
+        assert store.open_run({**config, "seed": 1}) != key
+        evs = store.evaluations(key)
+        assert [e.arch for _, e in evs] == ["a", "b", "c"] and [it for it, _ in evs] == [0, 0, 1]
+        assert math.isnan(evs[1][1].score) and evs[1][1].error == "ValueError: boom"
+        frame = store.frame(key)
+        assert frame["best_so_far"].tolist() == [90.0, 90.0, 91.0]
+        assert frame.loc[0, "test_accuracy"] == 89.0
+        assert store.runs()["evaluations"].tolist() == [3, 0]
+        with pytest.raises(Exception, match="UNIQUE"):
+            store.record(key, 2, 1, Evaluation("d", 1.0, 1.0))  # a slot is never overwritten
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"\x00garbage" * 200)
+    with pytest.raises(DataFileError, match="junk"):
+        SearchHistory(junk)
