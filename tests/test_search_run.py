@@ -98,3 +98,38 @@ def test_failed_evaluations_are_recorded_and_the_search_goes_on(tmp_path) -> Non
         run("random", "nb201", oracle)
     with pytest.raises(ar.UnknownChoiceError, match="strategy"):
         run("annealing", "nb201", oracle, budget=3)
+
+
+FAST_GUIDED = {
+    "npenas": {"predictor_params": {"epochs": 10, "n_members": 2}},
+    "bananas": {"predictor_params": {"epochs": 20, "n_members": 2}},
+    "bo": {"acquisition": "qlognei"},
+}
+
+
+@pytest.mark.parametrize("strategy", list(FAST_GUIDED))
+def test_predictor_guided_strategies_are_seeded_and_resume(strategy, nb201_oracle, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    hp = {**FAST_GUIDED[strategy], "initial": 6, "per_iteration": 4, "pool_size": 20}
+    whole = run(strategy, "nb201", nb201_oracle, budget=18, seed=2, progress=False, **hp)
+    again = run(strategy, "nb201", nb201_oracle, budget=18, seed=2, progress=False, **hp)
+    assert whole["arch"].tolist() == again["arch"].tolist() and whole["arch"].nunique() == 18
+    assert whole["iteration"].iloc[-1] > whole["iteration"].iloc[5]  # guided iterations happened
+    first = Flaky(nb201_oracle, fail_at=11)
+    with pytest.raises(KeyboardInterrupt):
+        run(strategy, "nb201", first, budget=18, seed=2, store=tmp_path / "h.sqlite", progress=False, **hp)
+    second = Flaky(nb201_oracle, fail_at=None)
+    resumed = run(strategy, "nb201", second, budget=18, seed=2, store=tmp_path / "h.sqlite", progress=False, **hp)
+    assert resumed["arch"].tolist() == whole["arch"].tolist() and second.calls == whole["arch"].tolist()[11:]
+
+
+def test_guided_strategy_options_are_checked(nb201_oracle) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match="variant"):
+        run("npenas", "nb201", nb201_oracle, budget=3, variant="xx", progress=False)
+    with pytest.raises(ValueError, match="acquisition"):
+        run("bo", "nb201", nb201_oracle, budget=3, acquisition="pi", progress=False)
+    with pytest.raises(ar.UnknownChoiceError, match="hyperparameter"):
+        run("evolution", "nb201", nb201_oracle, budget=3, temperature=1.0, progress=False)
+    table = run(
+        "bo", "nb201", nb201_oracle, budget=14, seed=0, progress=False, acquisition="ucb", initial=8, per_iteration=3
+    )
+    assert len(table) == 14

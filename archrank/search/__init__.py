@@ -7,8 +7,9 @@ simulated cost) and :class:`TrainingOracle` (the user's training function).
 
 from archrank.search.history import SearchHistory
 from archrank.search.oracles import BenchmarkOracle, Evaluation, Oracle, TrainingOracle
+from archrank.search.registry import STRATEGIES, make_strategy, names
 from archrank.search.runner import ResumeMismatchError, run
-from archrank.search.strategies import STRATEGIES, SearchExhausted, Strategy, make_strategy
+from archrank.search.strategies import SearchExhausted, Strategy
 
 __all__ = [
     "STRATEGIES",
@@ -21,5 +22,6 @@ __all__ = [
     "Strategy",
     "TrainingOracle",
     "make_strategy",
+    "names",
     "run",
 ]

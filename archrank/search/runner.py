@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from archrank.search.history import SearchHistory
 from archrank.search.oracles import Evaluation, Oracle
-from archrank.search.strategies import make_strategy
+from archrank.search.registry import make_strategy
 from archrank.spaces import SpaceLike, resolve_space
 
 

@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from archrank.errors import UnknownChoiceError
 from archrank.search.oracles import Evaluation
 from archrank.spaces.base import SearchSpace
 
@@ -198,12 +197,3 @@ class LocalSearch(Strategy):
                 self.current = (arch, ev.score)
                 neighbours = self.space.neighbors(arch)
                 self.queue = [neighbours[i] for i in self.rng.permutation(len(neighbours))]
-
-
-STRATEGIES: dict[str, type[Strategy]] = {s.name: s for s in (RandomSearch, RegularizedEvolution, LocalSearch)}
-
-
-def make_strategy(name: str, space: SearchSpace, seed: int, allowed: Callable[[Any], bool], **hp: Any) -> Strategy:
-    if name not in STRATEGIES:
-        raise UnknownChoiceError("search strategy", name, list(STRATEGIES))
-    return STRATEGIES[name](space, np.random.default_rng(seed), allowed, **hp)
