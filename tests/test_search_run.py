@@ -59,14 +59,14 @@ def test_interrupted_run_resumes_to_the_same_history(strategy, nb201_oracle, tmp
     whole = run(strategy, "nb201", nb201_oracle, budget=35, seed=1, progress=False)
     first = Flaky(nb201_oracle, fail_at=17)
     with pytest.raises(KeyboardInterrupt):
-        run(strategy, "nb201", first, budget=35, seed=1, store=store, progress=False)
+        run(strategy, "nb201", first, budget=35, seed=1, store=store, progress=False, executor="inline")
     second = Flaky(nb201_oracle, fail_at=None)
-    resumed = run(strategy, "nb201", second, budget=35, seed=1, store=store, progress=False)
+    resumed = run(strategy, "nb201", second, budget=35, seed=1, store=store, progress=False, executor="inline")
     assert resumed["arch"].tolist() == whole["arch"].tolist()
     assert second.calls == whole["arch"].tolist()[17:]  # nothing evaluated twice
     with SearchHistory(store) as history:
         assert len(history.runs()) == 1 and history.runs()["evaluations"].iloc[0] == 35
-    longer = run(strategy, "nb201", second, budget=40, seed=1, store=store, progress=False)
+    longer = run(strategy, "nb201", second, budget=40, seed=1, store=store, progress=False, executor="inline")
     assert longer["arch"].tolist()[:35] == whole["arch"].tolist() and len(second.calls) == 18 + 5
 
 
@@ -91,7 +91,11 @@ def test_failed_evaluations_are_recorded_and_the_search_goes_on(tmp_path) -> Non
         return float(str(arch).count("conv"))
 
     oracle = ar.search.TrainingOracle(training, space="nb201")
-    table = run("evolution", "nb201", oracle, budget=12, seed=0, store=tmp_path / "h.sqlite", progress=False)
+    table = run(
+        "evolution", "nb201", oracle, budget=12, seed=0, store=tmp_path / "h.sqlite", progress=False, executor="inline"
+    )
+    with pytest.raises(RuntimeError, match="picklable"):  # a closure cannot go to worker processes
+        run("random", "nb201", oracle, budget=4, seed=0, progress=False, executor="processes", workers=2)
     assert len(table) == 12 and table["error"].notna().sum() == 4
     assert table["error"].dropna().str.contains("diverged").all() and math.isnan(table["score"].iloc[2])
     with pytest.raises(ValueError, match="budget"):
@@ -116,9 +120,29 @@ def test_predictor_guided_strategies_are_seeded_and_resume(strategy, nb201_oracl
     assert whole["iteration"].iloc[-1] > whole["iteration"].iloc[5]  # guided iterations happened
     first = Flaky(nb201_oracle, fail_at=11)
     with pytest.raises(KeyboardInterrupt):
-        run(strategy, "nb201", first, budget=18, seed=2, store=tmp_path / "h.sqlite", progress=False, **hp)
+        run(
+            strategy,
+            "nb201",
+            first,
+            budget=18,
+            seed=2,
+            store=tmp_path / "h.sqlite",
+            progress=False,
+            executor="inline",
+            **hp,
+        )
     second = Flaky(nb201_oracle, fail_at=None)
-    resumed = run(strategy, "nb201", second, budget=18, seed=2, store=tmp_path / "h.sqlite", progress=False, **hp)
+    resumed = run(
+        strategy,
+        "nb201",
+        second,
+        budget=18,
+        seed=2,
+        store=tmp_path / "h.sqlite",
+        progress=False,
+        executor="inline",
+        **hp,
+    )
     assert resumed["arch"].tolist() == whole["arch"].tolist() and second.calls == whole["arch"].tolist()[11:]
 
 
@@ -133,3 +157,74 @@ def test_guided_strategy_options_are_checked(nb201_oracle) -> None:  # type: ign
         "bo", "nb201", nb201_oracle, budget=14, seed=0, progress=False, acquisition="ucb", initial=8, per_iteration=3
     )
     assert len(table) == 14
+
+
+def conv_count(arch):  # type: ignore[no-untyped-def]
+    """A stand-in for training, at module level so worker processes can run it."""
+    return float(str(arch).count("conv"))
+
+
+def test_parallel_evaluation_in_processes_and_on_dask(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    oracle = ar.search.TrainingOracle(conv_count, space="nb201")
+    inline = run("evolution", "nb201", oracle, budget=12, seed=5, batch_size=4, executor="inline", progress=False)
+    procs = run("evolution", "nb201", oracle, budget=12, seed=5, workers=4, progress=False)  # "auto": processes
+    assert procs["arch"].tolist() == inline["arch"].tolist() and procs["iteration"].max() == 2
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        with distributed.Client(cluster) as client:
+            table = run(
+                "evolution",
+                "nb201",
+                oracle,
+                budget=12,
+                seed=5,
+                batch_size=4,
+                executor=client,
+                store=tmp_path / "dask.sqlite",
+                progress=False,
+            )
+    assert table["arch"].tolist() == inline["arch"].tolist()
+    with SearchHistory(tmp_path / "dask.sqlite") as history:
+        assert history.runs()["evaluations"].iloc[0] == 12
+
+
+def test_a_killed_search_process_resumes_to_the_uninterrupted_history(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import search_worker
+
+    store = tmp_path / "killed.sqlite"
+    worker = Path(search_worker.__file__)
+    proc = subprocess.Popen([sys.executable, str(worker), str(store), "40"])
+    try:
+        deadline = time.monotonic() + 120
+        count = 0
+        while count < 10 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+            if store.exists():
+                try:
+                    with sqlite3.connect(store) as conn:
+                        count = conn.execute("SELECT COUNT(*) FROM evaluations").fetchone()[0]
+                except sqlite3.OperationalError:  # tables not created yet
+                    count = 0
+        os.kill(proc.pid, signal.SIGKILL)  # no chance to clean up
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    with SearchHistory(store) as history:
+        done = int(history.runs()["evaluations"].iloc[0])
+    assert 10 <= done < 40
+    resumed = search_worker.search(str(store), 40)
+    whole = search_worker.search(None, 40)
+    assert resumed["arch"].tolist() == whole["arch"].tolist()
+    assert resumed["score"].tolist() == whole["score"].tolist()
+    with SearchHistory(store) as history:
+        assert history.runs()["evaluations"].iloc[0] == 40

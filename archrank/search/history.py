@@ -38,6 +38,10 @@ def run_key(config: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
+def _evaluation(arch: str, score: float | None, cost: float, error: str | None, info: str) -> Evaluation:
+    return Evaluation(arch, math.nan if score is None else float(score), float(cost), error, json.loads(info))
+
+
 class SearchHistory:
     """SQLite store of search runs and their evaluations (raises DataFileError for a bad file)."""
 
@@ -93,6 +97,16 @@ class SearchHistory:
             )
             for it, arch, score, cost, error, info in rows
         ]
+
+    def by_position(self, key: str) -> dict[int, Evaluation]:
+        """Evaluation number -> evaluation of run ``key`` (a killed batch can leave gaps)."""
+        rows = self._conn.execute("SELECT seq, arch, score, cost, error, info FROM evaluations WHERE run_key=?", (key,))
+        return {
+            int(seq): Evaluation(
+                arch, math.nan if score is None else float(score), float(cost), error, json.loads(info)
+            )
+            for seq, arch, score, cost, error, info in rows
+        }
 
     def frame(self, key: str) -> pd.DataFrame:
         """One row per evaluation: iteration, arch, score, cost, error, info columns, best score so far."""

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import math
+import multiprocessing
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from archrank.search.history import SearchHistory
-from archrank.search.oracles import Evaluation, Oracle
+from archrank.search.oracles import BenchmarkOracle, Evaluation, Oracle
 from archrank.search.registry import make_strategy
 from archrank.spaces import SpaceLike, resolve_space
 
@@ -27,11 +30,88 @@ class ResumeMismatchError(RuntimeError):
     """The history of a run does not match what the strategy proposes on replay."""
 
 
-def _evaluate_batch(oracle: Oracle, archs: list[Any], executor: cf.Executor | None) -> list[Evaluation]:
+ExecutorLike = cf.Executor | str | Any
+
+
+def resolve_executor(executor: ExecutorLike, oracle: Oracle, workers: int | None) -> tuple[Any, int, bool]:
+    """``(executor or None for inline, number of workers, whether we own and must shut it down)``.
+
+    ``"auto"``: inline for a :class:`BenchmarkOracle` (a table look-up), else local processes.
+    ``"processes"``: a ``ProcessPoolExecutor`` of ``workers`` (default: CPU count) spawned processes.
+    ``"inline"`` or None: no executor. A ``concurrent.futures.Executor`` is used as given; a Dask
+    ``distributed.Client`` through its ``get_executor()`` (workers: its worker threads).
+    """
+    if executor == "auto":
+        executor = "inline" if isinstance(oracle, BenchmarkOracle) else "processes"
+    if executor is None or executor == "inline":
+        return None, 1, False
+    if executor == "processes":
+        n = workers or os.cpu_count() or 1
+        # spawn, not fork: forking a process whose torch/OpenMP threads are running can deadlock
+        return cf.ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn")), n, True
+    if isinstance(executor, cf.Executor):
+        return executor, workers or getattr(executor, "_max_workers", 1), False
+    if hasattr(executor, "get_executor") and hasattr(executor, "nthreads"):  # dask.distributed.Client
+        return executor.get_executor(), workers or sum(executor.nthreads().values()), False
+    raise TypeError(f"executor must be 'auto', 'inline', 'processes', an Executor or a Dask Client, not {executor!r}")
+
+
+def _evaluate_batch(
+    oracle: Oracle, archs: list[Any], executor: Any, on_result: Callable[[int, Evaluation], None]
+) -> list[Evaluation]:
+    """Evaluations in proposal order. ``on_result(i, evaluation)`` is called as each one finishes
+    (in completion order with an executor), so a result is saved even if the run dies before
+    the rest of the batch is back."""
     if executor is None or len(archs) == 1:
-        return [oracle.evaluate(a) for a in archs]
-    futures = [executor.submit(oracle.evaluate, a) for a in archs]
-    return [f.result() for f in futures]
+        out = []
+        for i, arch in enumerate(archs):
+            out.append(oracle.evaluate(arch))
+            on_result(i, out[-1])
+        return out
+    futures = {executor.submit(oracle.evaluate, arch): i for i, arch in enumerate(archs)}
+    results: dict[int, Evaluation] = {}
+    for future in cf.as_completed(futures):
+        try:
+            ev = future.result()
+        except Exception as err:  # the oracle itself catches evaluation errors: this is the executor failing
+            raise RuntimeError(
+                f"the executor could not run the oracle ({type(err).__name__}: {err}); with processes the oracle "
+                "and its function must be picklable (define fn at module level) or pass executor='inline'"
+            ) from err
+        results[futures[future]] = ev
+        on_result(futures[future], ev)
+    return [results[i] for i in range(len(archs))]
+
+
+def _replay_or_evaluate(
+    proposals: list[Any],
+    start: int,
+    iteration: int,
+    past: dict[int, Evaluation],
+    oracle: Oracle,
+    pool: Any,
+    history: SearchHistory | None,
+    key: str | None,
+) -> list[Evaluation]:
+    """Recorded evaluations for proposals the history has (checked to match), the oracle's for the rest."""
+    out: list[Evaluation | None] = []
+    for offset, arch in enumerate(proposals):
+        ev = past.get(start + offset)
+        if ev is not None and ev.arch != str(arch):
+            raise ResumeMismatchError(
+                f"evaluation {start + offset} of this run was {ev.arch}, but the strategy now proposes {arch}; "
+                "the code or the arguments changed since it was recorded"
+            )
+        out.append(ev)
+    todo = [i for i, ev in enumerate(out) if ev is None]
+
+    def save(i: int, ev: Evaluation) -> None:
+        if history is not None:
+            history.record(key, start + todo[i], iteration, ev)  # type: ignore[arg-type]
+
+    for i, ev in zip(todo, _evaluate_batch(oracle, [proposals[i] for i in todo], pool, save), strict=True):
+        out[i] = ev
+    return out  # type: ignore[return-value]
 
 
 def run(
@@ -42,8 +122,9 @@ def run(
     seconds: float | None = None,
     seed: int = 0,
     store: str | Path | SearchHistory | None = None,
-    executor: cf.Executor | None = None,
-    batch_size: int = 1,
+    executor: ExecutorLike = "auto",
+    workers: int | None = None,
+    batch_size: int | None = None,
     progress: bool = True,
     **hyperparameters: Any,
 ) -> pd.DataFrame:
@@ -51,14 +132,21 @@ def run(
 
     ``store``: a SQLite file (or open :class:`SearchHistory`) that keeps every evaluation; with
     one, starting the same run again (same strategy, space, seed, batch size, oracle type and
-    hyperparameters) resumes it, and a larger budget extends it. ``executor``: a ``concurrent.futures`` executor
-    for the oracle calls; ``batch_size`` proposals are evaluated at a time. Returns one row per
-    evaluation (iteration, arch, score, cost, error, reported metrics, best score so far).
+    hyperparameters) resumes it, and a larger budget extends it. ``executor`` runs the oracle
+    calls (see :func:`resolve_executor`; a Dask ``Client`` spreads them over a cluster);
+    ``batch_size`` proposals (default: one per worker) are evaluated at once, and their
+    results are told to the strategy in proposal order, so the run does not depend on which
+    worker finishes first. Returns one row per evaluation (iteration, arch, score, cost, error,
+    reported metrics, best score so far).
     """
     sp = resolve_space(space)
     if budget is None and seconds is None:
         raise ValueError("give a budget (evaluations) or seconds (oracle cost)")
+    pool, n_workers, own_pool = resolve_executor(executor, oracle, workers)
+    batch_size = n_workers if batch_size is None else batch_size
     if batch_size < 1:
+        if own_pool:
+            pool.shutdown()
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     # The budget is not part of a run's identity: the same run with a larger budget continues it.
     config = {
@@ -73,7 +161,7 @@ def run(
     history = SearchHistory(store) if owned else store  # type: ignore[arg-type]
     try:
         key = history.open_run(config) if history is not None else None
-        past = [ev for _, ev in history.evaluations(key)] if history is not None else []
+        past = history.by_position(key) if history is not None else {}  # type: ignore[arg-type]
         strat = make_strategy(strategy, sp, int(seed), oracle.contains, **hyperparameters)
         rows: list[tuple[int, Evaluation]] = []
         spent, iteration = 0.0, 0
@@ -86,20 +174,16 @@ def run(
             n = batch_size if budget is None else min(batch_size, budget - len(rows))
             proposals = strat.ask(n)
             start = len(rows)
-            replayed = past[start : start + len(proposals)]
-            for arch, ev in zip(proposals, replayed, strict=False):
-                if ev.arch != str(arch):
-                    raise ResumeMismatchError(
-                        f"evaluation {start} of this run was {ev.arch}, but the strategy now proposes {arch}; "
-                        "the code or the arguments changed since it was recorded"
-                    )
-            fresh = (
-                _evaluate_batch(oracle, proposals[len(replayed) :], executor) if len(replayed) < len(proposals) else []
+            evaluations = _replay_or_evaluate(
+                proposals,
+                start,
+                iteration,
+                past,
+                oracle,
+                pool,
+                history,
+                key,  # type: ignore[arg-type]
             )
-            for offset, ev in enumerate(fresh):
-                if history is not None:
-                    history.record(key, start + len(replayed) + offset, iteration, ev)  # type: ignore[arg-type]
-            evaluations = list(replayed) + fresh
             strat.tell(proposals, evaluations)
             for ev in evaluations:
                 rows.append((iteration, ev))
@@ -112,6 +196,8 @@ def run(
     finally:
         if owned and history is not None:
             history.close()
+        if own_pool:
+            pool.shutdown(cancel_futures=True)
     table = pd.DataFrame(
         [
             {"iteration": it, "arch": e.arch, "score": e.score, "cost": e.cost, "error": e.error, **e.info}
