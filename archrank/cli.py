@@ -292,5 +292,47 @@ def study_proxies(
         _save_figure(studies.plot_proxy_scatter(table, bench, metric=metric, epochs=epochs, proxies=proxy), plot)
 
 
+@app.command("search")
+@_guard
+def search_command(
+    benchmark: Annotated[str, typer.Argument(help="nb201, nb101 or darts (searched through its table)")],
+    dataset: Annotated[str, typer.Option(help="dataset of the benchmark")] = "cifar10",
+    metric: Annotated[str, typer.Option(help="metric to search on")] = "valid_accuracy",
+    epochs: Annotated[int | None, typer.Option(help="epoch budget of the metric; the largest if omitted")] = None,
+    report: Annotated[str | None, typer.Option(help="metric to report for the best cell found")] = "test_accuracy",
+    strategy: Annotated[list[str] | None, typer.Option("--strategy", "-s", help="strategy (repeat)")] = None,
+    budget: Annotated[int, typer.Option(min=1, help="queries per run")] = 100,
+    seeds: Annotated[int, typer.Option(min=1, help="runs per strategy (seeds 0..n-1)")] = 1,
+    store: Annotated[str | None, typer.Option(help="SQLite history; rerunning resumes unfinished runs")] = None,
+    out: Annotated[str | None, typer.Option(help="write every evaluation of every run to this CSV")] = None,
+    plot: Annotated[str | None, typer.Option(help="save best-so-far curves here (png, pdf)")] = None,
+) -> None:
+    """Search a benchmark table with one or more strategies; print the best found, plot best-so-far."""
+    import pandas as pd
+
+    from archrank import search
+
+    bench = datasets.load(benchmark, dataset)
+    reports = [report] if report and report in bench.metrics() else []
+    oracle = search.BenchmarkOracle(bench, metric=metric, epochs=epochs, report=reports)
+    runs: dict[str, list[pd.DataFrame]] = {}
+    for name in strategy or ["random", "evolution", "npenas"]:
+        for seed in range(seeds):
+            table = search.run(name, bench.space, oracle, budget=budget, seed=seed, store=store, executor="inline")
+            runs.setdefault(name, []).append(table.assign(strategy=name, seed=seed))
+    summary = search.final_summary(runs, reports[0] if reports else None)
+    typer.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if out:
+        pd.concat([t for tables in runs.values() for t in tables]).to_csv(out, index=False)
+        typer.echo(f"wrote {out}")
+    if plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        ax = search.plot_best_so_far(runs, ylabel=f"best {metric}")
+        ax.set_title(f"{bench.space.name} {bench.dataset}: {budget} queries")
+        _save_figure(ax.figure, plot)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())

@@ -228,3 +228,39 @@ def test_a_killed_search_process_resumes_to_the_uninterrupted_history(tmp_path) 
     assert resumed["score"].tolist() == whole["score"].tolist()
     with SearchHistory(store) as history:
         assert history.runs()["evaluations"].iloc[0] == 40
+
+
+def test_cli_search_prints_summary_and_plots(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from archrank.cli import app
+
+    args = [
+        "search",
+        "nb201",
+        "-s",
+        "random",
+        "-s",
+        "evolution",
+        "--budget",
+        "15",
+        "--seeds",
+        "2",
+        "--store",
+        str(tmp_path / "s.sqlite"),
+        "--out",
+        str(tmp_path / "s.csv"),
+        "--plot",
+        str(tmp_path / "s.png"),
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "test_accuracy_mean" in result.output and (tmp_path / "s.png").stat().st_size > 10_000
+    import pandas as pd
+
+    table = pd.read_csv(tmp_path / "s.csv")
+    assert len(table) == 2 * 2 * 15 and set(table["strategy"]) == {"random", "evolution"}
+    again = CliRunner().invoke(app, args)  # every run is in the store: nothing is evaluated again
+    assert again.exit_code == 0 and again.output.splitlines()[-4:] == result.output.splitlines()[-4:]
+    bad = CliRunner().invoke(app, ["search", "nb201", "-s", "annealing", "--budget", "5"])
+    assert bad.exit_code == 2 and "strategy" in bad.output

@@ -5,6 +5,7 @@ SQLite history and resumes a killed run. Oracles: :class:`BenchmarkOracle` (tabl
 simulated cost) and :class:`TrainingOracle` (the user's training function).
 """
 
+from archrank.search.curves import best_so_far_matrix, final_summary, plot_best_so_far
 from archrank.search.history import SearchHistory
 from archrank.search.oracles import BenchmarkOracle, Evaluation, Oracle, TrainingOracle
 from archrank.search.registry import STRATEGIES, make_strategy, names
@@ -21,7 +22,10 @@ __all__ = [
     "SearchHistory",
     "Strategy",
     "TrainingOracle",
+    "best_so_far_matrix",
+    "final_summary",
     "make_strategy",
     "names",
+    "plot_best_so_far",
     "run",
 ]
