@@ -142,7 +142,7 @@ def correlation(args: argparse.Namespace) -> None:
     (HERE / "results" / "proxies_correlation.json").write_text(json.dumps(payload, indent=1))
     md = [
         "Command: `python benchmarks/proxies.py --part correlation` (scores: `ar.proxies.load_precomputed('nb201', "
-        f"'cifar10')`, {settings['cells']} of 15,625 cells, computed on {', '.join(settings['devices'])} with "
+        f"'cifar10')`, {settings['cells']} of 15,625 cells, computed on {', '.join(settings['scores_by_device'])} with "
         f"`{settings['command']}`, batch {settings['batch_size']}, seed {settings['seed']}). Truth: NB201 CIFAR-10 "
         f"200-epoch test accuracy. Date: {date.today().isoformat()}.",
         "",

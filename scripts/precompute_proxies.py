@@ -63,6 +63,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=None, help="stop after this long (resume later)")
     parser.add_argument("--limit", type=int, default=None, help="score only the first N cells of the order")
     parser.add_argument("--export", action="store_true", help="write the shipped table from the cache and stop")
+    parser.add_argument("--note", default="", help="with --export: how the scores were computed (commands, machine)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -112,12 +113,13 @@ def export(args: argparse.Namespace, space: ar.spaces.SearchSpace, archs: list, 
         "cells": len(done),
         "cells_in_space": len(archs),
         "order": "scripts/precompute_proxies.py scoring_order: study test/training cells first, then seeded shuffle",
-        "devices": devices,
+        "scores_by_device": devices,
         "torch": torch.__version__,
         "archrank": ar.__version__,
         "python": platform.python_version(),
         "date": datetime.date.today().isoformat(),
         "command": "python scripts/precompute_proxies.py " + " ".join(sys.argv[1:]),
+        "note": args.note,
         "inputs": f"{args.batch_size} bundled CIFAR-10 test images drawn by seed {args.seed}",
         "weights": f"each cell's network initialised with torch.manual_seed({args.seed})",
     }
