@@ -292,6 +292,25 @@ def study_proxies(
         _save_figure(studies.plot_proxy_scatter(table, bench, metric=metric, epochs=epochs, proxies=proxy), plot)
 
 
+def _strategy_settings(settings: list[str], strategies: list[str]) -> dict[str, dict]:
+    """``["npenas.warm_start=100", ...]`` -> ``{"npenas": {"warm_start": 100}, ...}`` (values parsed as JSON)."""
+    import json
+
+    out: dict[str, dict] = {name: {} for name in strategies}
+    for item in settings:
+        target, sep, text = item.partition("=")
+        name, dot, key = target.partition(".")
+        if not sep or not dot or not key:
+            raise ValueError(f"--set wants STRATEGY.NAME=VALUE, got {item!r}")
+        if name not in out:
+            raise ValueError(f"--set {item!r}: strategy {name!r} is not searched (strategies: {strategies})")
+        try:
+            out[name][key] = json.loads(text)
+        except json.JSONDecodeError:
+            out[name][key] = text
+    return out
+
+
 @app.command("search")
 @_guard
 def search_command(
@@ -306,19 +325,34 @@ def search_command(
     store: Annotated[str | None, typer.Option(help="SQLite history; rerunning resumes unfinished runs")] = None,
     out: Annotated[str | None, typer.Option(help="write every evaluation of every run to this CSV")] = None,
     plot: Annotated[str | None, typer.Option(help="save best-so-far curves here (png, pdf)")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="strategy hyperparameter STRATEGY.NAME=VALUE (JSON or text value; repeat)"),
+    ] = None,
 ) -> None:
     """Search a benchmark table with one or more strategies; print the best found, plot best-so-far."""
     import pandas as pd
 
     from archrank import search
 
+    names = strategy or ["random", "evolution", "npenas"]
+    hyperparameters = _strategy_settings(set_ or [], names)
     bench = datasets.load(benchmark, dataset)
     reports = [report] if report and report in bench.metrics() else []
     oracle = search.BenchmarkOracle(bench, metric=metric, epochs=epochs, report=reports)
     runs: dict[str, list[pd.DataFrame]] = {}
-    for name in strategy or ["random", "evolution", "npenas"]:
+    for name in names:
         for seed in range(seeds):
-            table = search.run(name, bench.space, oracle, budget=budget, seed=seed, store=store, executor="inline")
+            table = search.run(
+                name,
+                bench.space,
+                oracle,
+                budget=budget,
+                seed=seed,
+                store=store,
+                executor="inline",
+                **hyperparameters[name],
+            )
             runs.setdefault(name, []).append(table.assign(strategy=name, seed=seed))
     summary = search.final_summary(runs, reports[0] if reports else None)
     typer.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))

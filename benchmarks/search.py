@@ -3,29 +3,34 @@
 NB201: search on the 200-epoch validation accuracy (the ``cifar10-valid`` run), report the
 200-epoch test accuracy of the best cell found (space best 94.37). NB101: the bundled table
 has 108-epoch validation accuracy only; search on it and report it (table best 94.91); the
-space is restricted to the table's 20,001 cells. Runs are stored in benchmarks/out/search.sqlite,
-so an interrupted benchmark resumes. Prints the summary, writes benchmarks/results/search.json
-and the best-so-far plots, and replaces the search section of benchmarks/RESULTS.md.
+space is restricted to the table's 20,001 cells. Runs are stored in benchmarks/out/search.sqlite
+(an interrupted benchmark resumes; the guided strategies replay their predictor fits). Prints
+the summary, writes benchmarks/results/search.json and the best-so-far plots, and replaces the
+search section of benchmarks/RESULTS.md.
 
-    python benchmarks/search.py --seeds 20
+Seeds start at ``--first-seed`` (default 100): seeds 0-9 were the pilot that chose the defaults
+(e.g. UCB for ``bo``), so the reported runs do not reuse them.
+
+    python benchmarks/search.py --seeds 20 --jobs 2
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures as cf
 import json
+import multiprocessing
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from _machine import machine, replace_section
 
-import archrank as ar
-from archrank import search
-
 HERE = Path(__file__).parent
-CASES = {
+STORE = HERE / "out" / "search.sqlite"
+CASES: dict[str, dict[str, Any]] = {
     "nb201": {
         "dataset": "cifar10",
         "metric": "valid_accuracy",
@@ -35,80 +40,132 @@ CASES = {
     },
     "nb101": {"dataset": "cifar10", "metric": "valid_accuracy", "epochs": 108, "report": None, "budget": 150},
 }
-STRATEGIES = ["random", "evolution", "local", "npenas", "bananas", "bo"]
+# label -> (strategy, hyperparameters, spaces it runs on)
+VARIANTS: dict[str, tuple[str, dict[str, Any], tuple[str, ...]]] = {
+    "random": ("random", {}, ("nb201", "nb101")),
+    "evolution": ("evolution", {}, ("nb201", "nb101")),
+    "local": ("local", {}, ("nb201", "nb101")),
+    "npenas": ("npenas", {}, ("nb201", "nb101")),
+    "bananas": ("bananas", {}, ("nb201", "nb101")),
+    "bo": ("bo", {}, ("nb201", "nb101")),
+    "bo (ei)": ("bo", {"acquisition": "ei"}, ("nb201",)),
+    "bo (qlognei)": ("bo", {"acquisition": "qlognei"}, ("nb201",)),
+    "npenas + zc warm start": ("npenas", {"warm_start": 100}, ("nb201",)),
+}
+CHECKPOINTS = (25, 50)
+
+
+def oracle_for(space: str) -> Any:
+    import archrank as ar
+
+    case = CASES[space]
+    bench = ar.datasets.load(space, case["dataset"])
+    report = [case["report"]] if case["report"] else []
+    return ar.search.BenchmarkOracle(bench, metric=case["metric"], epochs=case["epochs"], report=report)
+
+
+def one_run(space: str, label: str, seed: int) -> tuple[str, str, int, Any, float]:
+    """One seeded run (in a worker process with one torch thread); its table and wall seconds."""
+    import torch
+
+    from archrank import search
+
+    torch.set_num_threads(1)
+    strategy, hp, _ = VARIANTS[label]
+    oracle = oracle_for(space)
+    t0 = time.perf_counter()
+    table = search.run(
+        strategy,
+        oracle.space,
+        oracle,
+        budget=CASES[space]["budget"],
+        seed=seed,
+        store=STORE,
+        executor="inline",
+        progress=False,
+        **hp,
+    )
+    return space, label, seed, table, time.perf_counter() - t0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spaces", nargs="+", choices=list(CASES), default=list(CASES))
-    parser.add_argument("--strategies", nargs="+", default=STRATEGIES)
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--first-seed", type=int, default=100)
+    parser.add_argument("--jobs", type=int, default=1, help="runs in parallel (worker processes, 1 thread each)")
     args = parser.parse_args()
-    (HERE / "out").mkdir(exist_ok=True)
+    STORE.parent.mkdir(exist_ok=True)
     import matplotlib
 
     matplotlib.use("Agg")
-    payload: dict = {"date": date.today().isoformat(), "machine": machine(), "cases": {}}
+    import archrank as ar
+    from archrank import search
+
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    tasks = [(s, v, seed) for s in args.spaces for v in args.variants if s in VARIANTS[v][2] for seed in seeds]
+    runs: dict[str, dict[str, list]] = {s: {} for s in args.spaces}
+    seconds: dict[str, dict[str, list[float]]] = {s: {} for s in args.spaces}
+    ctx = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
+        futures = [pool.submit(one_run, *t) for t in tasks]
+        for done, future in enumerate(cf.as_completed(futures), 1):
+            space, label, seed, table, wall = future.result()
+            runs[space].setdefault(label, []).append((seed, table))
+            seconds[space].setdefault(label, []).append(wall)
+            best = float(table["score"].max())
+            print(f"[{done}/{len(tasks)}] {space} {label} seed {seed}: best {best:.3f} ({wall:.1f} s)", flush=True)
+
+    cmd = f"python benchmarks/search.py --seeds {args.seeds} --first-seed {args.first_seed} --jobs {args.jobs}"
+    payload: dict = {"date": date.today().isoformat(), "machine": machine(), "seeds": seeds, "cases": {}}
     md = [
-        f"Command: `python benchmarks/search.py --seeds {args.seeds}`. Machine: {machine()}. "
-        f"Date: {date.today().isoformat()}. Mean +- std over seeds of the best cell found (by the searched metric).",
+        f"Command: `{cmd}`. Machine: {machine()}. Date: {date.today().isoformat()}. Seeds "
+        f"{seeds[0]}-{seeds[-1]}; mean +- std over seeds of the best cell found by the searched metric, "
+        f"the best so far after {' and '.join(map(str, CHECKPOINTS))} queries, and wall seconds per run "
+        f"({args.jobs} run(s) at a time, one torch thread each).",
         "",
     ]
     for name in args.spaces:
         case = CASES[name]
         bench = ar.datasets.load(name, case["dataset"])
-        report = [case["report"]] if case["report"] else []
-        oracle = search.BenchmarkOracle(bench, metric=case["metric"], epochs=case["epochs"], report=report)
-        runs: dict[str, list] = {}
-        seconds: dict[str, float] = {}
-        for strategy in args.strategies:
-            t0 = time.perf_counter()
-            for seed in range(args.seeds):
-                table = search.run(
-                    strategy,
-                    bench.space,
-                    oracle,
-                    budget=case["budget"],
-                    seed=seed,
-                    store=HERE / "out" / "search.sqlite",
-                    executor="inline",
-                    progress=False,
-                )
-                runs.setdefault(strategy, []).append(table)
-            seconds[strategy] = (time.perf_counter() - t0) / args.seeds
-            print(f"{name} {strategy}: {seconds[strategy]:.1f} s per run", flush=True)
-        summary = search.final_summary(runs, report[0] if report else None)
-        shown = report[0] if report else "best"
+        ordered = {v: [t for _, t in sorted(runs[name][v], key=lambda r: r[0])] for v in VARIANTS if v in runs[name]}
+        summary = search.final_summary(ordered, case["report"])
         print(summary.to_string(index=False))
-        ax = search.plot_best_so_far(runs, ylabel=f"best {case['metric']}@{case['epochs']}")
+        ax = search.plot_best_so_far(ordered, ylabel=f"best {case['metric']}@{case['epochs']}")
         ax.set_title(f"{name}: {case['budget']} queries, {args.seeds} seeds")
+        ax.set_ylim(bottom=float(np.percentile(bench.values(case["metric"], case["epochs"]), 99)) - 1)
         ax.figure.savefig(HERE / "results" / f"search_{name}.png", dpi=110, bbox_inches="tight")
         matplotlib.pyplot.close(ax.figure)
-        curves = {s: search.best_so_far_matrix(t).mean(axis=0).tolist() for s, t in runs.items()}
+        top = float(bench.values(case["metric"], case["epochs"]).max())
+        curves = {v: search.best_so_far_matrix(t, case["budget"]) for v, t in ordered.items()}
         payload["cases"][name] = {
             **case,
+            "space_best": top,
             "summary": summary.to_dict(orient="records"),
-            "mean_curves": curves,
-            "seconds_per_run": seconds,
+            "mean_curves": {v: c.mean(axis=0).tolist() for v, c in curves.items()},
+            "mean_regret_final": {v: float(np.mean(top - c[:, -1])) for v, c in curves.items()},
+            "seconds_per_run": {v: float(np.mean(s)) for v, s in seconds[name].items()},
         }
+        shown = case["report"]
+        head = "| strategy | best found (searched) |"
+        head += f" {shown} of that cell |" if shown else ""
+        head += "".join(f" best after {q} |" for q in CHECKPOINTS) + " final regret | s per run |"
         md += [
-            f"### {name} ({case['budget']} queries; searched: {case['metric']}@{case['epochs']}; reported: {shown})",
+            f"### {name}: {case['budget']} queries, search on {case['metric']}@{case['epochs']} "
+            f"(space best {top:.2f})" + (f", report {shown}" if shown else ""),
             "",
-            "| strategy | best found (searched metric) | reported metric of the best | s per run |",
-            "|---|---:|---:|---:|",
+            head,
+            "|---|" + "---:|" * (head.count("|") - 2),
         ]
         for r in summary.to_dict(orient="records"):
-            rep = f"{r[f'{shown}_mean']:.2f} +- {r[f'{shown}_std']:.2f}" if report else "(same)"
-            md.append(
-                f"| {r['strategy']} | {r['best_mean']:.2f} +- {r['best_std']:.2f} | {rep} | "
-                f"{seconds[r['strategy']]:.1f} |"
-            )
+            v, c = r["strategy"], curves[r["strategy"]]
+            row = f"| {v} | {r['best_mean']:.2f} +- {r['best_std']:.2f} |"
+            row += f" {r[f'{shown}_mean']:.2f} +- {r[f'{shown}_std']:.2f} |" if shown else ""
+            row += "".join(f" {c[:, q - 1].mean():.2f} |" for q in CHECKPOINTS)
+            row += f" {np.mean(top - c[:, -1]):.3f} | {np.mean(seconds[name][v]):.1f} |"
+            md.append(row)
         md += ["", f"![{name}](results/search_{name}.png)", ""]
-        regret = {
-            s: float(np.mean(bench.values(case["metric"], case["epochs"]).max() - search.best_so_far_matrix(t)[:, -1]))
-            for s, t in runs.items()
-        }
-        payload["cases"][name]["final_regret"] = regret
     (HERE / "results" / "search.json").write_text(json.dumps(payload, indent=1))
     replace_section("search", "## Search\n\n" + "\n".join(md))
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 import archrank as ar
@@ -79,6 +80,19 @@ def test_changed_code_or_arguments_are_detected(nb201_oracle, tmp_path) -> None:
         history._conn.commit()
     with pytest.raises(ResumeMismatchError, match="evaluation 2"):
         run("random", "nb201", nb201_oracle, budget=10, seed=0, store=store, progress=False)
+
+
+def test_another_metric_is_another_run(nb201_oracle, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = tmp_path / "h.sqlite"
+    valid = run("random", "nb201", nb201_oracle, budget=5, seed=0, store=store, progress=False)
+    test_oracle = BenchmarkOracle(nb201_oracle.bench, metric="test_accuracy", epochs=200)
+    test = run("random", "nb201", test_oracle, budget=5, seed=0, store=store, progress=False)
+    assert test["arch"].tolist() == valid["arch"].tolist()  # same seed, same proposals ...
+    expected = [nb201_oracle.bench.query(a, "test_accuracy", 200) for a in test["arch"]]
+    assert test["score"].tolist() == pytest.approx(expected)  # ... but not replayed from the valid-accuracy run
+    assert not np.allclose(test["score"], valid["score"])
+    with SearchHistory(store) as history:
+        assert len(history.runs()) == 2
 
 
 def test_failed_evaluations_are_recorded_and_the_search_goes_on(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -264,3 +278,25 @@ def test_cli_search_prints_summary_and_plots(tmp_path) -> None:  # type: ignore[
     assert again.exit_code == 0 and again.output.splitlines()[-4:] == result.output.splitlines()[-4:]
     bad = CliRunner().invoke(app, ["search", "nb201", "-s", "annealing", "--budget", "5"])
     assert bad.exit_code == 2 and "strategy" in bad.output
+    tuned = ["search", "nb201", "-s", "evolution", "--budget", "12", "--set", "evolution.population_size=6"]
+    assert CliRunner().invoke(app, tuned).exit_code == 0
+    for wrong in ("evolution.population_size", "npenas.initial=3", "evolution.temperature=2"):
+        bad = CliRunner().invoke(app, [*tuned[:-1], wrong])
+        assert bad.exit_code == 2 and ("--set" in bad.output or "hyperparameter" in bad.output), bad.output
+
+
+def test_zero_cost_warm_start_and_prefilter(nb201_oracle, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ARCHRANK_CACHE_DIR", str(tmp_path / "cache"))
+    hp = {"acquisition": "ucb", "initial": 4, "per_iteration": 3, "pool_size": 6, "proxies": ["synflow"]}
+    warm = run("bo", "nb201", nb201_oracle, budget=10, seed=1, progress=False, warm_start=12, prefilter=12, **hp)
+    cold = run("bo", "nb201", nb201_oracle, budget=10, seed=1, progress=False, **hp)
+    again = run("bo", "nb201", nb201_oracle, budget=10, seed=1, progress=False, warm_start=12, prefilter=12, **hp)
+    assert warm["arch"].tolist() == again["arch"].tolist()  # deterministic (second time from the cache)
+    # the warm start is the 4 best by synflow out of 12 random cells, so better than 4 random ones
+    scores = ar.proxies.compute(list(warm["arch"][:4]) + list(cold["arch"][:4]), ["synflow"], space="nb201")
+    assert scores["synflow"][:4].min() >= scores["synflow"][4:].median()
+    assert (tmp_path / "cache").exists()  # proxies were computed and cached
+    with pytest.raises(ValueError, match="warm_start"):
+        run("bo", "nb201", nb201_oracle, budget=3, progress=False, warm_start=2, initial=4)
+    with pytest.raises(ValueError, match="prefilter"):
+        run("bo", "nb201", nb201_oracle, budget=3, progress=False, prefilter=5, pool_size=10)

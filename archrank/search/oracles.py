@@ -58,6 +58,11 @@ class Oracle(ABC):
         """Whether this oracle can evaluate ``arch`` at all (benchmarks: whether it is in the table)."""
         return True
 
+    def describe(self) -> dict[str, Any]:
+        """What this oracle answers (JSON-able); part of a stored run's identity, so that a run is
+        never resumed from evaluations of another metric, table or function."""
+        return {"type": type(self).__name__}
+
 
 def checked_score(value: Any) -> tuple[float, str | None]:
     """``(score, None)`` for a finite real number, else ``(nan, reason)``."""
@@ -99,6 +104,14 @@ class BenchmarkOracle(Oracle):
     def contains(self, arch: Any) -> bool:
         return arch in self.bench
 
+    def describe(self) -> dict[str, Any]:
+        return {
+            "type": type(self).__name__,
+            "benchmark": f"{self.bench.name}/{self.bench.dataset}",
+            "metric": f"{self.metric}@{self.epochs}",
+            "cost": self.cost_metric or f"{self.cost_per_query} per query",
+        }
+
     def evaluate(self, arch: Any) -> Evaluation:
         try:
             row = self.bench.row(arch)
@@ -122,6 +135,11 @@ class TrainingOracle(Oracle):
             raise TypeError(f"fn must be callable, got {type(fn).__name__}")
         self.fn = fn
         self.space = resolve_space(space)
+
+    def describe(self) -> dict[str, Any]:
+        fn = self.fn
+        name = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
+        return {"type": type(self).__name__, "fn": name}
 
     def evaluate(self, arch: Any) -> Evaluation:
         arch = self.space.ensure(arch)

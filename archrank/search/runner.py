@@ -131,13 +131,13 @@ def run(
     """Search ``space`` with ``strategy`` until ``budget`` evaluations or ``seconds`` of oracle cost.
 
     ``store``: a SQLite file (or open :class:`SearchHistory`) that keeps every evaluation; with
-    one, starting the same run again (same strategy, space, seed, batch size, oracle type and
-    hyperparameters) resumes it, and a larger budget extends it. ``executor`` runs the oracle
-    calls (see :func:`resolve_executor`; a Dask ``Client`` spreads them over a cluster);
-    ``batch_size`` proposals (default: one per worker) are evaluated at once, and their
-    results are told to the strategy in proposal order, so the run does not depend on which
-    worker finishes first. Returns one row per evaluation (iteration, arch, score, cost, error,
-    reported metrics, best score so far).
+    one, starting the same run again (same strategy, space, seed, batch size, oracle as given by
+    its ``describe()`` (table and metric, or function) and hyperparameters) resumes it, and a
+    larger budget extends it. ``executor`` runs the oracle calls (see :func:`resolve_executor`;
+    a Dask ``Client`` spreads them over a cluster); ``batch_size`` proposals (default: one per
+    worker) are evaluated at once, and their results are told to the strategy in proposal
+    order, so the run does not depend on which worker finishes first. Returns one row per
+    evaluation (iteration, arch, score, cost, error, reported metrics, best score so far).
     """
     sp = resolve_space(space)
     if budget is None and seconds is None:
@@ -154,7 +154,7 @@ def run(
         "space": sp.name,
         "seed": int(seed),
         "batch_size": batch_size,
-        "oracle": type(oracle).__name__,
+        "oracle": oracle.describe() if hasattr(oracle, "describe") else type(oracle).__name__,
         "hyperparameters": hyperparameters,
     }
     owned = store is not None and not isinstance(store, SearchHistory)
