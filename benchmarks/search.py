@@ -3,8 +3,9 @@
 NB201: search on the 200-epoch validation accuracy (the ``cifar10-valid`` run), report the
 200-epoch test accuracy of the best cell found (space best 94.37). NB101: the bundled table
 has 108-epoch validation accuracy only; search on it and report it (table best 94.91); the
-space is restricted to the table's 20,001 cells. Runs are stored in benchmarks/out/search.sqlite
-(an interrupted benchmark resumes; the guided strategies replay their predictor fits). Prints
+space is restricted to the table's 20,001 cells. Runs are stored in benchmarks/out/search.sqlite:
+finished runs are read back from it (seconds: the store's wall time of the run), unfinished
+ones resume (the guided strategies replay their predictor fits, not the oracle). Prints
 the summary, writes benchmarks/results/search.json and the best-so-far plots, and replaces the
 search section of benchmarks/RESULTS.md.
 
@@ -20,6 +21,7 @@ import argparse
 import concurrent.futures as cf
 import json
 import multiprocessing
+import shlex
 import time
 from datetime import date
 from pathlib import Path
@@ -40,16 +42,20 @@ CASES: dict[str, dict[str, Any]] = {
     },
     "nb101": {"dataset": "cifar10", "metric": "valid_accuracy", "epochs": 108, "report": None, "budget": 150},
 }
-# label -> (strategy, hyperparameters, spaces it runs on)
+# label -> (strategy, hyperparameters, spaces it runs on). Settings that were once defaults and
+# changed are spelled out, so that stored runs stay valid (the store keys runs by their arguments).
+EMBEDDED = {"predictor_params": {"encoding": "gnn_embedding"}}
+HAMMING = {"predictor_params": {"encoding": "categorical"}}
 VARIANTS: dict[str, tuple[str, dict[str, Any], tuple[str, ...]]] = {
     "random": ("random", {}, ("nb201", "nb101")),
     "evolution": ("evolution", {}, ("nb201", "nb101")),
     "local": ("local", {}, ("nb201", "nb101")),
     "npenas": ("npenas", {}, ("nb201", "nb101")),
     "bananas": ("bananas", {}, ("nb201", "nb101")),
-    "bo": ("bo", {}, ("nb201", "nb101")),
-    "bo (ei)": ("bo", {"acquisition": "ei"}, ("nb201",)),
-    "bo (qlognei)": ("bo", {"acquisition": "qlognei"}, ("nb201",)),
+    "bo": ("bo", {**EMBEDDED, "acquisition": "ucb"}, ("nb201", "nb101")),
+    "bo (ei)": ("bo", {**EMBEDDED, "acquisition": "ei"}, ("nb201",)),
+    "bo (qlognei)": ("bo", {**EMBEDDED, "acquisition": "qlognei"}, ("nb201",)),
+    "bo (hamming gp)": ("bo", {**HAMMING, "acquisition": "ucb"}, ("nb201", "nb101")),
     "npenas + zc warm start": ("npenas", {"warm_start": 100}, ("nb201",)),
 }
 CHECKPOINTS = (25, 50)
@@ -62,6 +68,30 @@ def oracle_for(space: str) -> Any:
     bench = ar.datasets.load(space, case["dataset"])
     report = [case["report"]] if case["report"] else []
     return ar.search.BenchmarkOracle(bench, metric=case["metric"], epochs=case["epochs"], report=report)
+
+
+def stored_run(space: str, label: str, seed: int) -> tuple[str, str, int, Any, float] | None:
+    """A finished run read back from the store, without replaying it (None if it is not finished);
+    its seconds are the store's wall time from the run's creation to its last evaluation."""
+    from archrank.search import SearchHistory
+    from archrank.search.history import run_key
+
+    strategy, hp, _ = VARIANTS[label]
+    oracle = oracle_for(space)
+    config = {
+        "strategy": strategy,
+        "space": oracle.space.name,
+        "seed": seed,
+        "batch_size": 1,
+        "oracle": oracle.describe(),
+        "hyperparameters": hp,
+    }
+    with SearchHistory(STORE) as history:
+        key = run_key(config)
+        table = history.frame(key)
+        if len(table) < CASES[space]["budget"]:
+            return None
+        return space, label, seed, table.iloc[: CASES[space]["budget"]], history.elapsed(key)
 
 
 def one_run(space: str, label: str, seed: int) -> tuple[str, str, int, Any, float]:
@@ -95,6 +125,9 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--first-seed", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=1, help="runs in parallel (worker processes, 1 thread each)")
+    parser.add_argument(
+        "--section", default="search", help="RESULTS.md section and prefix of results/<section>.json and plots"
+    )
     args = parser.parse_args()
     STORE.parent.mkdir(exist_ok=True)
     import matplotlib
@@ -107,23 +140,34 @@ def main() -> int:
     tasks = [(s, v, seed) for s in args.spaces for v in args.variants if s in VARIANTS[v][2] for seed in seeds]
     runs: dict[str, dict[str, list]] = {s: {} for s in args.spaces}
     seconds: dict[str, dict[str, list[float]]] = {s: {} for s in args.spaces}
+    results = [r for r in (stored_run(*t) for t in tasks) if r is not None]
+    todo = [t for t in tasks if t not in {r[:3] for r in results}]
+    print(f"{len(results)} of {len(tasks)} runs are finished in {STORE}; running {len(todo)}", flush=True)
     ctx = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx) as pool:
-        futures = [pool.submit(one_run, *t) for t in tasks]
+        futures = [pool.submit(one_run, *t) for t in todo]
         for done, future in enumerate(cf.as_completed(futures), 1):
-            space, label, seed, table, wall = future.result()
-            runs[space].setdefault(label, []).append((seed, table))
-            seconds[space].setdefault(label, []).append(wall)
+            results.append(future.result())
+            space, label, seed, table, wall = results[-1]
             best = float(table["score"].max())
-            print(f"[{done}/{len(tasks)}] {space} {label} seed {seed}: best {best:.3f} ({wall:.1f} s)", flush=True)
+            print(f"[{done}/{len(todo)}] {space} {label} seed {seed}: best {best:.3f} ({wall:.1f} s)", flush=True)
+    for space, label, seed, table, wall in results:
+        runs[space].setdefault(label, []).append((seed, table))
+        seconds[space].setdefault(label, []).append(wall)
 
-    cmd = f"python benchmarks/search.py --seeds {args.seeds} --first-seed {args.first_seed} --jobs {args.jobs}"
+    argv = ["python", "benchmarks/search.py", "--seeds", str(args.seeds), "--first-seed", str(args.first_seed)]
+    argv += ["--jobs", str(args.jobs)]
+    if args.section != "search":
+        argv += ["--spaces", *args.spaces, "--variants", *args.variants, "--section", args.section]
+    cmd = shlex.join(argv)
     payload: dict = {"date": date.today().isoformat(), "machine": machine(), "seeds": seeds, "cases": {}}
     md = [
         f"Command: `{cmd}`. Machine: {machine()}. Date: {date.today().isoformat()}. Seeds "
         f"{seeds[0]}-{seeds[-1]}; mean +- std over seeds of the best cell found by the searched metric, "
-        f"the best so far after {' and '.join(map(str, CHECKPOINTS))} queries, and wall seconds per run "
-        f"({args.jobs} run(s) at a time, one torch thread each).",
+        f"the best so far after {' and '.join(map(str, CHECKPOINTS))} queries, the final regret "
+        f"(space best minus best found), and the median wall seconds per run from its start to its last "
+        f"evaluation ({args.jobs} run(s) at a time, one torch thread each; the median because a run that was "
+        f"interrupted and resumed also counts the time it was stopped).",
         "",
     ]
     for name in args.spaces:
@@ -134,18 +178,20 @@ def main() -> int:
         print(summary.to_string(index=False))
         ax = search.plot_best_so_far(ordered, ylabel=f"best {case['metric']}@{case['epochs']}")
         ax.set_title(f"{name}: {case['budget']} queries, {args.seeds} seeds")
-        ax.set_ylim(bottom=float(np.percentile(bench.values(case["metric"], case["epochs"]), 99)) - 1)
-        ax.figure.savefig(HERE / "results" / f"search_{name}.png", dpi=110, bbox_inches="tight")
-        matplotlib.pyplot.close(ax.figure)
         top = float(bench.values(case["metric"], case["epochs"]).max())
+        ax.set_ylim(float(np.percentile(bench.values(case["metric"], case["epochs"]), 99)) - 1, top + 0.1)
+        ax.figure.savefig(HERE / "results" / f"{args.section}_{name}.png", dpi=110, bbox_inches="tight")
+        matplotlib.pyplot.close(ax.figure)
         curves = {v: search.best_so_far_matrix(t, case["budget"]) for v, t in ordered.items()}
         payload["cases"][name] = {
             **case,
             "space_best": top,
             "summary": summary.to_dict(orient="records"),
             "mean_curves": {v: c.mean(axis=0).tolist() for v, c in curves.items()},
+            "std_curves": {v: c.std(axis=0).tolist() for v, c in curves.items()},
             "mean_regret_final": {v: float(np.mean(top - c[:, -1])) for v, c in curves.items()},
-            "seconds_per_run": {v: float(np.mean(s)) for v, s in seconds[name].items()},
+            "std_regret_final": {v: float(np.std(top - c[:, -1])) for v, c in curves.items()},
+            "median_seconds_per_run": {v: float(np.median(s)) for v, s in seconds[name].items()},
         }
         shown = case["report"]
         head = "| strategy | best found (searched) |"
@@ -162,12 +208,14 @@ def main() -> int:
             v, c = r["strategy"], curves[r["strategy"]]
             row = f"| {v} | {r['best_mean']:.2f} +- {r['best_std']:.2f} |"
             row += f" {r[f'{shown}_mean']:.2f} +- {r[f'{shown}_std']:.2f} |" if shown else ""
-            row += "".join(f" {c[:, q - 1].mean():.2f} |" for q in CHECKPOINTS)
-            row += f" {np.mean(top - c[:, -1]):.3f} | {np.mean(seconds[name][v]):.1f} |"
+            row += "".join(f" {c[:, q - 1].mean():.2f} +- {c[:, q - 1].std():.2f} |" for q in CHECKPOINTS)
+            regret = top - c[:, -1]
+            row += f" {regret.mean():.3f} +- {regret.std():.3f} | {np.median(seconds[name][v]):.1f} |"
             md.append(row)
-        md += ["", f"![{name}](results/search_{name}.png)", ""]
-    (HERE / "results" / "search.json").write_text(json.dumps(payload, indent=1))
-    replace_section("search", "## Search\n\n" + "\n".join(md))
+        md += ["", f"![{name}](results/{args.section}_{name}.png)", ""]
+    (HERE / "results" / f"{args.section}.json").write_text(json.dumps(payload, indent=1))
+    title = "## Search" if args.section == "search" else f"### Search check: {args.section}"
+    replace_section(args.section, title + "\n\n" + "\n".join(md))
     return 0
 
 

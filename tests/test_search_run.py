@@ -168,7 +168,16 @@ def test_guided_strategy_options_are_checked(nb201_oracle) -> None:  # type: ign
     with pytest.raises(ar.UnknownChoiceError, match="hyperparameter"):
         run("evolution", "nb201", nb201_oracle, budget=3, temperature=1.0, progress=False)
     table = run(
-        "bo", "nb201", nb201_oracle, budget=14, seed=0, progress=False, acquisition="ucb", initial=8, per_iteration=3
+        "bo",
+        "nb201",
+        nb201_oracle,
+        budget=14,
+        seed=0,
+        progress=False,
+        acquisition="ucb",
+        initial=8,
+        per_iteration=3,
+        predictor_params={"encoding": "categorical"},  # the plain GP (Hamming kernel) instead of GIN embeddings
     )
     assert len(table) == 14
 
@@ -287,7 +296,8 @@ def test_cli_search_prints_summary_and_plots(tmp_path) -> None:  # type: ignore[
 
 def test_zero_cost_warm_start_and_prefilter(nb201_oracle, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("ARCHRANK_CACHE_DIR", str(tmp_path / "cache"))
-    hp = {"acquisition": "ucb", "initial": 4, "per_iteration": 3, "pool_size": 6, "proxies": ["synflow"]}
+    hp = {"initial": 4, "per_iteration": 3, "pool_size": 6, "proxies": ["synflow"]}
+    hp["predictor_params"] = {"encoding": "categorical"}
     warm = run("bo", "nb201", nb201_oracle, budget=10, seed=1, progress=False, warm_start=12, prefilter=12, **hp)
     cold = run("bo", "nb201", nb201_oracle, budget=10, seed=1, progress=False, **hp)
     again = run("bo", "nb201", nb201_oracle, budget=10, seed=1, progress=False, warm_start=12, prefilter=12, **hp)

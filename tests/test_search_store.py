@@ -71,6 +71,7 @@ def test_history_round_trip_and_resume_key(tmp_path) -> None:  # type: ignore[no
         assert frame["best_so_far"].tolist() == [90.0, 90.0, 91.0]
         assert frame.loc[0, "test_accuracy"] == 89.0
         assert store.runs()["evaluations"].tolist() == [3, 0]
+        assert 0 <= store.elapsed(key) < 60 and math.isnan(store.elapsed(store.open_run({**config, "seed": 1})))
         with pytest.raises(Exception, match="UNIQUE"):
             store.record(key, 2, 1, Evaluation("d", 1.0, 1.0))  # a slot is never overwritten
     junk = tmp_path / "junk.sqlite"

@@ -50,9 +50,9 @@ def plot_best_so_far(runs: Mapping[str, Sequence[pd.DataFrame]], ax: Any = None,
         x = np.arange(1, curves.shape[1] + 1)
         mean, std = np.nanmean(curves, axis=0), np.nanstd(curves, axis=0)
         ax.plot(x, mean, label=f"{label} ({len(tables)} runs)")
-        ax.fill_between(x, mean - std, mean + std, alpha=0.15)
+        ax.fill_between(x, mean - std, mean + std, alpha=0.08)
     ax.set_xlabel("queries")
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small")
     return ax

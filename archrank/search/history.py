@@ -119,6 +119,15 @@ class SearchHistory:
         table["best_so_far"] = best.where(best > -math.inf)  # NaN until the first successful evaluation
         return table
 
+    def elapsed(self, key: str) -> float:
+        """Wall seconds from the creation of run ``key`` to its last recorded evaluation (NaN if none);
+        for a run that was interrupted and resumed this includes the time it was stopped."""
+        row = self._conn.execute(
+            "SELECT MAX(e.recorded) - r.created FROM runs r JOIN evaluations e USING (run_key) WHERE r.run_key=?",
+            (key,),
+        ).fetchone()
+        return math.nan if row is None or row[0] is None else float(row[0])
+
     def runs(self) -> pd.DataFrame:
         """Every run in the file: key, arguments and number of evaluations."""
         rows = self._conn.execute(

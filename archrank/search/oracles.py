@@ -137,9 +137,9 @@ class TrainingOracle(Oracle):
         self.space = resolve_space(space)
 
     def describe(self) -> dict[str, Any]:
-        fn = self.fn
-        name = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
-        return {"type": type(self).__name__, "fn": name}
+        # the name only, not the module: the same function run as a script (``__main__``) or
+        # imported must resume the same run
+        return {"type": type(self).__name__, "fn": getattr(self.fn, "__qualname__", type(self.fn).__name__)}
 
     def evaluate(self, arch: Any) -> Evaluation:
         arch = self.space.ensure(arch)

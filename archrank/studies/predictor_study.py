@@ -195,7 +195,7 @@ def _read_checkpoint(path: str | Path | None, context: dict[str, Any]) -> dict[t
         ) from err
     if "features" not in df.columns:  # checkpoints written before feature columns existed
         df["features"] = ""
-    df["features"] = df["features"].fillna("")
+    df["features"] = df["features"].astype(object).where(df["features"].notna(), "")
     missing = set(STUDY_COLUMNS) - set(df.columns)
     if missing:
         raise ValueError(f"checkpoint {path} lacks the columns {sorted(missing)}; it is not a predictor-study file")
