@@ -13,6 +13,7 @@ import concurrent.futures as cf
 import math
 import multiprocessing
 import os
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,10 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
+from archrank.errors import UnknownChoiceError
 from archrank.search.history import SearchHistory
 from archrank.search.oracles import BenchmarkOracle, Evaluation, Oracle
-from archrank.search.registry import make_strategy
+from archrank.search.registry import STRATEGIES, make_strategy, names
 from archrank.spaces import SpaceLike, resolve_space
 
 
@@ -46,6 +48,7 @@ def resolve_executor(executor: ExecutorLike, oracle: Oracle, workers: int | None
     if executor is None or executor == "inline":
         return None, 1, False
     if executor == "processes":
+        _check_picklable(oracle)
         n = workers or os.cpu_count() or 1
         # spawn, not fork: forking a process whose torch/OpenMP threads are running can deadlock
         return cf.ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn")), n, True
@@ -54,6 +57,20 @@ def resolve_executor(executor: ExecutorLike, oracle: Oracle, workers: int | None
     if hasattr(executor, "get_executor") and hasattr(executor, "nthreads"):  # dask.distributed.Client
         return executor.get_executor(), workers or sum(executor.nthreads().values()), False
     raise TypeError(f"executor must be 'auto', 'inline', 'processes', an Executor or a Dask Client, not {executor!r}")
+
+
+def _check_picklable(oracle: Oracle) -> None:
+    """Fail before any worker process starts if the oracle cannot be sent to one.
+
+    (Letting the pool find out leaves the error to its feeder thread, and shutting a pool down
+    after such a failure can hang on some Python versions.)"""
+    try:
+        pickle.dumps(oracle)
+    except Exception as err:
+        raise RuntimeError(
+            f"the oracle cannot be sent to worker processes ({type(err).__name__}: {err}); its function must be "
+            "picklable (define fn at module level) or pass executor='inline'"
+        ) from err
 
 
 def _evaluate_batch(
@@ -142,6 +159,8 @@ def run(
     sp = resolve_space(space)
     if budget is None and seconds is None:
         raise ValueError("give a budget (evaluations) or seconds (oracle cost)")
+    if strategy not in STRATEGIES:
+        raise UnknownChoiceError("search strategy", strategy, names())
     pool, n_workers, own_pool = resolve_executor(executor, oracle, workers)
     batch_size = n_workers if batch_size is None else batch_size
     if batch_size < 1:
