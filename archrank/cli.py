@@ -219,7 +219,9 @@ def proxies_command(
     seed: Annotated[int, typer.Option(help="seed of the weights and of the image batch (and of --sample)")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N")] = "auto",
     cache: Annotated[str | None, typer.Option(help="SQLite cache file (default: ~/.cache/archrank)")] = None,
-    no_cache: Annotated[bool, typer.Option(help="compute everything afresh and store nothing")] = False,
+    no_cache: Annotated[
+        bool, typer.Option(help="compute everything afresh (no cache, no shipped table) and store nothing")
+    ] = False,
     out: Annotated[str | None, typer.Option(help="write the score table to this CSV")] = None,
 ) -> None:
     """Score architectures with zero-cost proxies at initialisation (cached; resumes if interrupted)."""
@@ -238,6 +240,7 @@ def proxies_command(
         device=device,
         seed=seed,
         cache=None if no_cache else (cache or "auto"),
+        precomputed=not no_cache,
     )
     if out:
         table.to_csv(out, index=False)

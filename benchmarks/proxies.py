@@ -80,7 +80,13 @@ def timing(args: argparse.Namespace) -> None:
     for d in devices:
         t0 = time.perf_counter()
         proxies.compute(
-            [cells[i] for i in order], table_proxies, space=space, batch_size=args.batch_size, device=d, cache=None
+            [cells[i] for i in order],
+            table_proxies,
+            space=space,
+            batch_size=args.batch_size,
+            device=d,
+            cache=None,
+            precomputed=False,
         )
         seconds = time.perf_counter() - t0
         throughput[d.type] = {

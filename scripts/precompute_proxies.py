@@ -9,6 +9,8 @@ Scores go to a SQLite cache as they are computed; stop at any time and run again
 (every cell with all proxies scored, with the settings) and updates the checksum manifest.
 
     python scripts/precompute_proxies.py --minutes 120            # score (CPU or GPU)
+    python scripts/precompute_proxies.py --shard 0/2 --threads 1 &  # or N processes sharing the cache
+    python scripts/precompute_proxies.py --shard 1/2 --threads 1
     python scripts/precompute_proxies.py --export                 # ship what is scored
 """
 
@@ -62,6 +64,9 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--minutes", type=float, default=None, help="stop after this long (resume later)")
     parser.add_argument("--limit", type=int, default=None, help="score only the first N cells of the order")
+    parser.add_argument(
+        "--shard", default="0/1", help="K/N: score only chunks K, K+N, K+2N, ... (run N processes on one cache)"
+    )
     parser.add_argument("--export", action="store_true", help="write the shipped table from the cache and stop")
     parser.add_argument("--note", default="", help="with --export: how the scores were computed (commands, machine)")
     args = parser.parse_args()
@@ -74,7 +79,10 @@ def main() -> int:
         return export(args, space, archs, order)
     deadline = None if args.minutes is None else time.monotonic() + 60 * args.minutes
     warnings.simplefilter("always", ar.proxies.ProxyWarning)
-    for start in range(0, len(order), CHUNK):
+    shard, n_shards = (int(x) for x in args.shard.split("/"))
+    if not 0 <= shard < n_shards:
+        raise SystemExit(f"--shard must be K/N with 0 <= K < N, got {args.shard}")
+    for start in range(shard * CHUNK, len(order), n_shards * CHUNK):
         if deadline is not None and time.monotonic() > deadline:
             print(f"time budget reached after {start} cells of the order")
             break
@@ -89,8 +97,9 @@ def main() -> int:
             seed=args.seed,
             cache=args.cache,
             progress=False,
+            precomputed=False,  # compute every cell here, so that the cache (and the export) holds them all
         )
-        print(f"{min(start + CHUNK, len(order))} / {len(order)} cells scored", flush=True)
+        print(f"cells up to {min(start + CHUNK, len(order))} of {len(order)} scored (shard {args.shard})", flush=True)
     return 0
 
 

@@ -213,6 +213,7 @@ def test_real_network_scores_for_each_space() -> None:
 def test_gpu_scores_match_cpu_scores() -> None:
     archs = [str(a) for a in ar.spaces.get("nb201").sample(3, seed=9)]
     names = ["synflow", "grad_norm", "jacob_cov", "nwot", "params"]
-    cpu = P.compute(archs, names, space="nb201", device="cpu", cache=None, progress=False)
-    gpu = P.compute(archs, names, space="nb201", device="cuda", cache=None, progress=False)
+    kwargs = {"space": "nb201", "cache": None, "progress": False, "precomputed": False}
+    cpu = P.compute(archs, names, device="cpu", **kwargs)
+    gpu = P.compute(archs, names, device="cuda", **kwargs)
     np.testing.assert_allclose(gpu[names].to_numpy(dtype=float), cpu[names].to_numpy(dtype=float), rtol=1e-3)

@@ -43,8 +43,32 @@ def test_precomputed_table_is_real_and_documented(table: pd.DataFrame) -> None:
 def test_recomputing_shipped_cells_gives_the_shipped_scores(table: pd.DataFrame) -> None:
     rows = table.iloc[:2]
     names = ["synflow", "nwot", "params", "flops"]
-    fresh = proxies.compute(rows["arch"].tolist(), names, space="nb201", cache=None, progress=False)
+    fresh = proxies.compute(rows["arch"].tolist(), names, space="nb201", cache=None, progress=False, precomputed=False)
     np.testing.assert_allclose(fresh[names].to_numpy(float), rows[names].to_numpy(float), rtol=1e-4)
+
+
+def test_compute_takes_shipped_scores_and_computes_only_the_rest(table: pd.DataFrame, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    space = ar.spaces.get("nb201")
+    shipped = table["arch"].iloc[:3].tolist()
+    covered = set(table["index"])
+    other = next(str(space.from_index(i)) for i in range(len(space.all())) if i not in covered)
+    built: list[str] = []
+    real_build = type(space).build_model
+
+    def counting_build(self, arch, **kwargs):  # type: ignore[no-untyped-def]
+        built.append(str(arch))
+        return real_build(self, arch, **kwargs)
+
+    monkeypatch.setattr(type(space), "build_model", counting_build)
+    names = ["synflow", "nwot"]
+    scores = proxies.compute([*shipped, other], names, space="nb201", cache=None, progress=False)
+    assert built == [other]  # only the cell the table lacks got a network
+    np.testing.assert_array_equal(scores[names].to_numpy(float)[:3], table[names].to_numpy(float)[:3])
+    assert not np.isnan(scores[names].to_numpy(float)).any()  # (-inf is nwot of a dead cell)
+    # other settings than the table's (here the seed): nothing is taken from it
+    proxies.compute(shipped[:1], names, space="nb201", seed=1, cache=None, progress=False)
+    proxies.compute(shipped[:1], names, space="nb201", cache=None, progress=False, precomputed=False)
+    assert built == [other, shipped[0], shipped[0]]
 
 
 def test_proxy_study_rows_and_mean_rank(table: pd.DataFrame) -> None:

@@ -8,7 +8,11 @@ bundled file.
 
 from __future__ import annotations
 
+import functools
 import json
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -53,3 +57,36 @@ def load_precomputed(space: str = "nb201", dataset: str = "cifar10") -> pd.DataF
     table = pd.DataFrame({"index": index, "arch": [str(archs[i]) for i in index], **columns})
     table.attrs["settings"] = settings
     return table
+
+
+@functools.lru_cache(maxsize=4)
+def _shipped_columns(space: str, dataset: str) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
+    """Settings and ``proxy -> {arch string: score}`` of a shipped table (read once per process)."""
+    table = load_precomputed(space, dataset)
+    settings = table.attrs["settings"]
+    columns = {p: dict(zip(table["arch"], table[p].astype(float), strict=True)) for p in settings["proxies"]}
+    return settings, columns
+
+
+def shipped_scores(context: Any, archs: Iterable[str], proxies: Sequence[str]) -> dict[tuple[str, str], float]:
+    """``(arch, proxy) -> score`` from the shipped table for the cells and proxies it holds, when it
+    was computed with ``context``'s settings (space, dataset, batch size, seed, definitions
+    version); empty otherwise. NaN scores (a failed proxy) are left out, to be computed again."""
+    if (context.space, context.dataset) not in available():
+        return {}
+    settings, columns = _shipped_columns(context.space, context.dataset)
+    same = (settings["batch_size"], settings["seed"], settings["definitions_version"]) == (
+        context.batch_size,
+        context.seed,
+        context.version,
+    )
+    if not same:
+        return {}
+    out = {}
+    for proxy in proxies:
+        column = columns.get(proxy, {})
+        for arch in archs:
+            value = column.get(arch)
+            if value is not None and not math.isnan(value):
+                out[(arch, proxy)] = value
+    return out

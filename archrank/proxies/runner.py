@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from archrank._seeding import torch_seeded
 from archrank.proxies.cache import CacheContext, ProxyCache, default_cache_path
 from archrank.proxies.inputs import ProxyBatch, check_dataset, input_batch
+from archrank.proxies.precomputed import shipped_scores
 from archrank.proxies.registry import Proxy, get
 from archrank.proxies.saliency import cross_entropy_grads
 from archrank.spaces import SearchSpace, SpaceLike, as_archs
@@ -115,6 +116,7 @@ def compute(
     seed: int = 0,
     cache: str | Path | Literal["auto"] | None = "auto",
     progress: bool = True,
+    precomputed: bool = True,
 ) -> pd.DataFrame:
     """Zero-cost scores of ``archs`` (objects, or strings with ``space=``) at initialisation.
 
@@ -124,7 +126,11 @@ def compute(
     CIFAR-100 and ImageNet16-120), which is put on ``device`` once. ``cache``: a SQLite file
     (``"auto"``: ``$ARCHRANK_CACHE_DIR`` or ``~/.cache/archrank``; ``None``: no cache); cached
     scores are reused and every new architecture's scores are saved as soon as they exist, so
-    an interrupted run resumes. Returns one row per input architecture, in input order: an
+    an interrupted run resumes. ``precomputed``: take the scores of cells that the shipped table
+    (:func:`load_precomputed`) holds when its settings are these (space, dataset, batch size, seed
+    and proxy definitions); they are the same computation, done once on the device the table
+    names, so a GPU run then mixes in CPU scores that differ at float32 round-off (``False``
+    computes every cell here). Returns one row per input architecture, in input order: an
     ``arch`` column (the architecture string) and one float column per proxy.
     """
     arch_list, sp = as_archs(archs, space)
@@ -138,6 +144,8 @@ def compute(
     store = None if cache is None else ProxyCache(default_cache_path() if cache == "auto" else cache)
     try:
         known = store.lookup(context, [p.name for p in chosen]) if store is not None else {}
+        if precomputed:
+            known.update(shipped_scores(context, set(labels), [p.name for p in chosen]))
         unique = dict(zip(labels, arch_list, strict=True))
         todo = [lab for lab in unique if any((lab, p.name) not in known for p in chosen)]
         batch = input_batch(dataset, batch_size, seed, dev) if todo else None

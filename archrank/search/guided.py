@@ -22,7 +22,8 @@ acquisition function and proposes the ``per_iteration`` best candidates.
   reached 91.53 over 40 seeds while the GP on GIN embeddings found the best cell (91.61) in each
   of 5 pilot runs.
 
-Zero-cost proxies (:mod:`archrank.proxies`, computed at initialization, cached on disk) can help
+Zero-cost proxies (:mod:`archrank.proxies`, computed at initialization through ``compute``: the
+shipped NB201 table where it has the cell, else computed and cached on disk) can help
 any of them: ``warm_start=N`` draws N random architectures and starts from the ``initial`` best
 by the mean rank of ``proxies``; ``prefilter=N`` builds each iteration's pool from N candidates
 and keeps the ``pool_size`` best by proxy rank before the predictor sees them.
