@@ -9,8 +9,8 @@ ones resume (the guided strategies replay their predictor fits, not the oracle).
 the summary, writes benchmarks/results/search.json and the best-so-far plots, and replaces the
 search section of benchmarks/RESULTS.md.
 
-Seeds start at ``--first-seed`` (default 100): seeds 0-9 were the pilot that chose the defaults
-(e.g. UCB for ``bo``), so the reported runs do not reuse them.
+Seeds start at ``--first-seed`` (default 100): seeds 0-19 were the pilots that chose the defaults
+(UCB and the GIN-embedding GP for ``bo``), so the reported runs do not reuse them.
 
     python benchmarks/search.py --seeds 20 --jobs 2
 """
@@ -70,28 +70,22 @@ def oracle_for(space: str) -> Any:
     return ar.search.BenchmarkOracle(bench, metric=case["metric"], epochs=case["epochs"], report=report)
 
 
-def stored_run(space: str, label: str, seed: int) -> tuple[str, str, int, Any, float] | None:
-    """A finished run read back from the store, without replaying it (None if it is not finished);
-    its seconds are the store's wall time from the run's creation to its last evaluation."""
-    from archrank.search import SearchHistory
+def stored_runs(tasks: list[tuple[str, str, int]]) -> list[tuple[str, str, int, Any, float]]:
+    """The finished runs among ``tasks`` (space, label, seed), read back from the store without
+    replaying them; their seconds are the store's wall time from a run's creation to its last evaluation."""
+    from archrank.search import SearchHistory, run_config
     from archrank.search.history import run_key
 
-    strategy, hp, _ = VARIANTS[label]
-    oracle = oracle_for(space)
-    config = {
-        "strategy": strategy,
-        "space": oracle.space.name,
-        "seed": seed,
-        "batch_size": 1,
-        "oracle": oracle.describe(),
-        "hyperparameters": hp,
-    }
+    oracles = {space: oracle_for(space) for space in {t[0] for t in tasks}}
+    out = []
     with SearchHistory(STORE) as history:
-        key = run_key(config)
-        table = history.frame(key)
-        if len(table) < CASES[space]["budget"]:
-            return None
-        return space, label, seed, table.iloc[: CASES[space]["budget"]], history.elapsed(key)
+        for space, label, seed in tasks:
+            strategy, hp, _ = VARIANTS[label]
+            key = run_key(run_config(strategy, oracles[space].space, oracles[space], seed, 1, hp))
+            table = history.frame(key)
+            if len(table) >= CASES[space]["budget"]:
+                out.append((space, label, seed, table.iloc[: CASES[space]["budget"]], history.elapsed(key)))
+    return out
 
 
 def one_run(space: str, label: str, seed: int) -> tuple[str, str, int, Any, float]:
@@ -140,7 +134,7 @@ def main() -> int:
     tasks = [(s, v, seed) for s in args.spaces for v in args.variants if s in VARIANTS[v][2] for seed in seeds]
     runs: dict[str, dict[str, list]] = {s: {} for s in args.spaces}
     seconds: dict[str, dict[str, list[float]]] = {s: {} for s in args.spaces}
-    results = [r for r in (stored_run(*t) for t in tasks) if r is not None]
+    results = stored_runs(tasks)
     todo = [t for t in tasks if t not in {r[:3] for r in results}]
     print(f"{len(results)} of {len(tasks)} runs are finished in {STORE}; running {len(todo)}", flush=True)
     ctx = multiprocessing.get_context("spawn")

@@ -9,7 +9,7 @@ from archrank.search.curves import best_so_far_matrix, final_summary, plot_best_
 from archrank.search.history import SearchHistory
 from archrank.search.oracles import BenchmarkOracle, Evaluation, Oracle, TrainingOracle
 from archrank.search.registry import STRATEGIES, make_strategy, names
-from archrank.search.runner import ResumeMismatchError, run
+from archrank.search.runner import ResumeMismatchError, run, run_config
 from archrank.search.strategies import SearchExhausted, Strategy
 
 __all__ = [
@@ -28,4 +28,5 @@ __all__ = [
     "names",
     "plot_best_so_far",
     "run",
+    "run_config",
 ]

@@ -21,10 +21,9 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from archrank.errors import UnknownChoiceError
 from archrank.search.history import SearchHistory
 from archrank.search.oracles import BenchmarkOracle, Evaluation, Oracle
-from archrank.search.registry import STRATEGIES, make_strategy, names
+from archrank.search.registry import make_strategy
 from archrank.spaces import SpaceLike, resolve_space
 
 
@@ -131,6 +130,22 @@ def _replay_or_evaluate(
     return out  # type: ignore[return-value]
 
 
+def run_config(
+    strategy: str, space: SpaceLike, oracle: Oracle, seed: int, batch_size: int, hyperparameters: dict[str, Any]
+) -> dict[str, Any]:
+    """The arguments that identify a stored run; ``archrank.search.history.run_key`` of it is the
+    run's key in the store, e.g. to read a run back with ``SearchHistory.frame`` without running it.
+    The budget is not part of it: the same run with a larger budget continues it."""
+    return {
+        "strategy": strategy,
+        "space": resolve_space(space).name,
+        "seed": int(seed),
+        "batch_size": int(batch_size),
+        "oracle": oracle.describe() if hasattr(oracle, "describe") else type(oracle).__name__,
+        "hyperparameters": hyperparameters,
+    }
+
+
 def run(
     strategy: str,
     space: SpaceLike,
@@ -159,29 +174,18 @@ def run(
     sp = resolve_space(space)
     if budget is None and seconds is None:
         raise ValueError("give a budget (evaluations) or seconds (oracle cost)")
-    if strategy not in STRATEGIES:
-        raise UnknownChoiceError("search strategy", strategy, names())
+    if batch_size is not None and batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    # built before any worker starts: an unknown strategy or hyperparameter fails at once
+    strat = make_strategy(strategy, sp, int(seed), oracle.contains, **hyperparameters)
     pool, n_workers, own_pool = resolve_executor(executor, oracle, workers)
     batch_size = n_workers if batch_size is None else batch_size
-    if batch_size < 1:
-        if own_pool:
-            pool.shutdown()
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    # The budget is not part of a run's identity: the same run with a larger budget continues it.
-    config = {
-        "strategy": strategy,
-        "space": sp.name,
-        "seed": int(seed),
-        "batch_size": batch_size,
-        "oracle": oracle.describe() if hasattr(oracle, "describe") else type(oracle).__name__,
-        "hyperparameters": hyperparameters,
-    }
+    config = run_config(strategy, sp, oracle, seed, batch_size, hyperparameters)
     owned = store is not None and not isinstance(store, SearchHistory)
     history = SearchHistory(store) if owned else store  # type: ignore[arg-type]
     try:
         key = history.open_run(config) if history is not None else None
         past = history.by_position(key) if history is not None else {}  # type: ignore[arg-type]
-        strat = make_strategy(strategy, sp, int(seed), oracle.contains, **hyperparameters)
         rows: list[tuple[int, Evaluation]] = []
         spent, iteration = 0.0, 0
         bar = tqdm(total=budget, disable=not progress, desc=f"{strategy} on {sp.name}", unit="eval")
