@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -207,6 +207,15 @@ def _save_figure(fig: object, path: str) -> None:
     typer.echo(f"wrote {path}")
 
 
+def _auto_or_int(value: str, option: str) -> int | Literal["auto"]:
+    if value == "auto":
+        return "auto"
+    try:
+        return int(value)
+    except ValueError:
+        raise typer.BadParameter(f"{option} takes 'auto' or a positive whole number, not {value!r}") from None
+
+
 @app.command("proxies")
 @_guard
 def proxies_command(
@@ -223,6 +232,9 @@ def proxies_command(
         bool, typer.Option(help="compute everything afresh (no cache, no shipped table) and store nothing")
     ] = False,
     out: Annotated[str | None, typer.Option(help="write the score table to this CSV")] = None,
+    archs_per_launch: Annotated[
+        str, typer.Option(help="NB201 networks per stacked pass: auto (16 on a GPU, 1 on the CPU) or a number")
+    ] = "auto",
 ) -> None:
     """Score architectures with zero-cost proxies at initialisation (cached; resumes if interrupted)."""
     from archrank import proxies
@@ -241,6 +253,7 @@ def proxies_command(
         seed=seed,
         cache=None if no_cache else (cache or "auto"),
         precomputed=not no_cache,
+        archs_per_launch=_auto_or_int(archs_per_launch, "--archs-per-launch"),
     )
     if out:
         table.to_csv(out, index=False)

@@ -3,7 +3,8 @@
 Timing (``--part timing``): milliseconds per architecture for each proxy, median over a fixed
 set of NB201 cells (``--cells``, seed 0), batch ``--batch-size`` (64), on the CPU and on the GPU
 when there is one; each proxy is timed on its own (network built beforehand, input batch
-already on the device, CUDA synchronised), and throughput of ``proxies.compute`` with the
+already on the device, CUDA synchronised), the same for ``--archs-per-launch`` networks stacked
+into one pass (on the GPU; ``--cpu-stacked`` adds the CPU), and throughput of ``proxies.compute`` with the
 precomputed table's proxies, measured on ``--throughput-cells`` cells (all 15,625 with
 ``--throughput-cells 15625``; fewer give a projection, labelled as such).
 Correlation (``--part correlation``): ``studies.proxy_study`` of the shipped precomputed table
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -35,6 +37,7 @@ from _machine import machine, replace_section
 import archrank as ar
 from archrank import proxies, studies
 from archrank._seeding import torch_seeded
+from archrank.proxies import batched
 
 HERE = Path(__file__).parent
 TIMED = ("synflow", "grad_norm", "jacob_cov", "nwot", "snip", "zico", "grasp", "fisher", "epe_nas", "zen", "plain")
@@ -66,6 +69,35 @@ def time_proxies(device: torch.device, archs: list, batch_size: int, names: tupl
     return {n: statistics.median(v) for n, v in times.items()}
 
 
+def time_stacked(device: torch.device, archs: list, batch_size: int, per_launch: int) -> dict[str, float]:
+    """Median milliseconds per architecture of each stackable proxy, ``per_launch`` networks per pass."""
+    space = ar.spaces.get("nb201")
+    batch = proxies.input_batch("cifar10", batch_size, 0, device)
+    times: dict[str, list[float]] = {n: [] for n in batched.STACKED}
+    for i, start in enumerate(range(0, len(archs) - per_launch + 1, per_launch)):
+        models = []
+        for arch in archs[start : start + per_launch]:
+            with torch_seeded(0):
+                models.append(space.build_model(arch))
+        stacked = batched.stack("nb201", models).to(device)
+        for name, (fn, _) in batched.STACKED.items():
+            if i == 0:  # warm-up, not timed
+                fn(stacked, batch)
+            _sync(device)
+            t0 = time.perf_counter()
+            fn(stacked, batch)
+            _sync(device)
+            times[name].append(1000 * (time.perf_counter() - t0) / per_launch)
+    return {n: statistics.median(v) for n, v in times.items() if v}
+
+
+def _ms(value: float | None, width: int = 0) -> str:
+    text = "-" if value is None else f"{value:.1f}"
+    if not width:
+        return text
+    return f"{text:>{width + 2}s}" if value is None else f"{text:>{width}s}ms"
+
+
 def timing(args: argparse.Namespace) -> None:
     space = ar.spaces.get("nb201")
     archs = space.sample(args.cells, seed=0)
@@ -73,6 +105,11 @@ def timing(args: argparse.Namespace) -> None:
     if args.gpu_only and torch.cuda.is_available():
         devices = [torch.device("cuda")]
     per_device = {d.type: time_proxies(d, archs, args.batch_size, TIMED) for d in devices}
+    k = args.archs_per_launch
+    for d in devices:
+        if d.type == "cuda" or args.cpu_stacked:
+            stacked_archs = space.sample(max(args.cells, 3 * k), seed=0)
+            per_device[f"{d.type}, {k} per pass"] = time_stacked(d, stacked_archs, args.batch_size, k)
     throughput = {}
     table_proxies = list(proxies.load_precomputed("nb201", "cifar10").attrs["settings"]["proxies"])
     cells = space.all()
@@ -87,6 +124,7 @@ def timing(args: argparse.Namespace) -> None:
             device=d,
             cache=None,
             precomputed=False,
+            archs_per_launch="auto",
         )
         seconds = time.perf_counter() - t0
         throughput[d.type] = {
@@ -96,9 +134,9 @@ def timing(args: argparse.Namespace) -> None:
             "all_15625_seconds": seconds / len(order) * len(cells),
             "measured_all": len(order) == len(cells),
         }
-    print(f"{'proxy':10s} " + " ".join(f"{d:>10s}" for d in per_device))
+    print(f"{'proxy':10s} " + " ".join(f"{d:>18s}" for d in per_device))
     for name in TIMED:
-        print(f"{name:10s} " + " ".join(f"{per_device[d][name]:8.1f}ms" for d in per_device))
+        print(f"{name:10s} " + " ".join(_ms(per_device[d].get(name), 16) for d in per_device))
     for d, t in throughput.items():
         minutes = t["all_15625_seconds"] / 60
         print(f"{d}: {t['ms_per_cell']:.0f} ms per cell, {len(table_proxies)} proxies; all cells {minutes:.1f} min")
@@ -114,15 +152,17 @@ def timing(args: argparse.Namespace) -> None:
     name = "proxies_timing_gpu.json" if "cuda" in per_device else "proxies_timing_cpu.json"
     (HERE / "results" / name).write_text(json.dumps(payload, indent=1))
     md = [
-        "Command: `python benchmarks/proxies.py --part timing "
-        f"--cells {args.cells} --throughput-cells {args.throughput_cells}`  ",
+        f"Command: `python benchmarks/proxies.py {' '.join(sys.argv[1:])}`  ",
         f"Machine: {machine()}. Date: {date.today().isoformat()}. Batch {args.batch_size}; median over {args.cells} "
-        "NB201 cells (seed 0) of one proxy call on a built network, input batch already on the device.",
+        "NB201 cells (seed 0) of one proxy call on a built network, input batch already on the device. "
+        f"Columns '{k} per pass': one call on {k} stacked networks (`archrank.proxies.batched`), divided by {k}; "
+        "'-': the proxy has no stacked form. Throughput: `proxies.compute` with `archs_per_launch='auto'` "
+        "(16 per pass on a GPU, 1 on the CPU), network building included.",
         "",
         "| proxy | " + " | ".join(f"{d} ms/arch" for d in per_device) + " |",
         "|---|" + "---:|" * len(per_device),
     ]
-    md += [f"| {n} | " + " | ".join(f"{per_device[d][n]:.1f}" for d in per_device) + " |" for n in TIMED]
+    md += [f"| {n} | " + " | ".join(_ms(per_device[d].get(n)) for d in per_device) + " |" for n in TIMED]
     md.append("")
     for d, t in throughput.items():
         kind = "measured" if t["measured_all"] else f"projected from {t['cells']} cells"
@@ -220,6 +260,8 @@ def main() -> int:
     parser.add_argument("--throughput-cells", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--gpu-only", action="store_true", help="skip the CPU timings when a GPU is present")
+    parser.add_argument("--archs-per-launch", type=int, default=16, help="networks per stacked pass (GPU timing)")
+    parser.add_argument("--cpu-stacked", action="store_true", help="also time stacked passes on the CPU")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--predictors", nargs="+", default=["gnn", "xgb", "gp", "rf"])
     args = parser.parse_args()

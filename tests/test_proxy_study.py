@@ -131,6 +131,8 @@ def test_cli_proxies_and_study(tmp_path) -> None:  # type: ignore[no-untyped-def
             "--batch-size",
             "8",
             "--no-cache",
+            "--archs-per-launch",
+            "3",
             "--out",
             str(out),
         ],
@@ -146,3 +148,5 @@ def test_cli_proxies_and_study(tmp_path) -> None:  # type: ignore[no-untyped-def
     assert result.exit_code == 2 and "zen" in result.output
     result = runner.invoke(app, ["proxies", "nb201", "-x", "synflw", "--sample", "1"])
     assert result.exit_code == 2 and "unknown proxy" in result.output
+    result = runner.invoke(app, ["proxies", "nb201", "--sample", "1", "--archs-per-launch", "many"])
+    assert result.exit_code == 2 and "--archs-per-launch takes 'auto'" in result.output

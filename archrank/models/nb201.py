@@ -87,6 +87,7 @@ class NB201Network(nn.Module):
 
     def __init__(self, arch: NB201Arch, num_classes: int = 10, channels: int = C_INIT) -> None:
         super().__init__()
+        self.cell_ops: tuple[str, ...] = tuple(arch.ops)
         self.stem = nn.Sequential(nn.Conv2d(3, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels))
         layers: list[nn.Module] = []
         c = channels

@@ -13,6 +13,15 @@ from archrank.proxies.inputs import ProxyBatch
 JACOBIAN_EPS = 1e-5
 
 
+def agreement_kernel(codes: torch.Tensor) -> torch.Tensor:
+    """``K[i, j]`` = number of units on which rows ``i`` and ``j`` of the binary ``codes`` (..., B, D) agree; float64.
+
+    Counts stay exact (float32 matrix products) while ``D < 2**24``.
+    """
+    c = codes.float()
+    return (c @ c.mT + (1.0 - c) @ (1.0 - c).mT).double()
+
+
 def nwot(model: nn.Module, batch: ProxyBatch) -> float:
     """NASWOT: ``log|det K|`` of the Hamming-similarity kernel of the batch's binary ReLU codes.
 
@@ -26,9 +35,7 @@ def nwot(model: nn.Module, batch: ProxyBatch) -> float:
     kernel = torch.zeros((n, n), dtype=torch.float64, device=batch.inputs.device)
 
     def accumulate(_module: nn.Module, inputs: tuple, _output: torch.Tensor) -> None:
-        codes = (inputs[0].detach().reshape(n, -1) > 0).float()
-        # Counts stay exact in float32 while a layer has fewer than 2**24 units per image.
-        kernel.add_((codes @ codes.T + (1.0 - codes) @ (1.0 - codes).T).double())
+        kernel.add_(agreement_kernel(inputs[0].detach().reshape(n, -1) > 0))
 
     handles = [m.register_forward_hook(accumulate) for m in net.modules() if isinstance(m, nn.ReLU)]
     try:
@@ -52,11 +59,18 @@ def input_jacobians(model: nn.Module, batch: ProxyBatch) -> torch.Tensor:
 
 
 def _correlation(rows: torch.Tensor) -> torch.Tensor:
-    """Pearson correlation between rows; a row with zero variance correlates 0 with every row, itself included."""
-    centred = rows - rows.mean(dim=1, keepdim=True)
-    norm = centred.norm(dim=1, keepdim=True)
+    """Pearson correlation between rows of (..., B, D): (..., B, B); a row with zero variance
+    correlates 0 with every row, itself included."""
+    centred = rows - rows.mean(dim=-1, keepdim=True)
+    norm = centred.norm(dim=-1, keepdim=True)
     unit = torch.where(norm > 0, centred / norm.clamp_min(torch.finfo(rows.dtype).tiny), torch.zeros_like(centred))
-    return unit @ unit.T
+    return unit @ unit.mT
+
+
+def jacob_cov_of(jacobians: torch.Tensor) -> torch.Tensor:
+    """The jacob_cov score of input Jacobians (..., B, D): a tensor of shape (...)."""
+    eig = torch.linalg.eigvalsh(_correlation(jacobians))
+    return -(torch.log(eig + JACOBIAN_EPS) + 1.0 / (eig + JACOBIAN_EPS)).sum(dim=-1)
 
 
 def jacob_cov(model: nn.Module, batch: ProxyBatch) -> float:
@@ -68,9 +82,7 @@ def jacob_cov(model: nn.Module, batch: ProxyBatch) -> float:
     row), that row's correlations are 0, so a network whose output ignores its input gets the
     lowest possible score, ``-B * (log k + 1/k)``, instead of NaN.
     """
-    corr = _correlation(input_jacobians(model, batch))
-    eig = torch.linalg.eigvalsh(corr)
-    return float(-(torch.log(eig + JACOBIAN_EPS) + 1.0 / (eig + JACOBIAN_EPS)).sum())
+    return float(jacob_cov_of(input_jacobians(model, batch)))
 
 
 def epe_nas(model: nn.Module, batch: ProxyBatch) -> float:

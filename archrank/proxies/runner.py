@@ -14,6 +14,7 @@ import torch
 from tqdm.auto import tqdm
 
 from archrank._seeding import torch_seeded
+from archrank.proxies import batched
 from archrank.proxies.cache import CacheContext, ProxyCache, default_cache_path
 from archrank.proxies.inputs import ProxyBatch, check_dataset, input_batch
 from archrank.proxies.precomputed import shipped_scores
@@ -60,8 +61,13 @@ def score_one(
             torch.cuda.empty_cache()
         warnings.warn(f"proxy {proxy.name} failed on {label}: {type(err).__name__}: {err}", ProxyWarning, stacklevel=3)
         return math.nan
+    return checked(proxy.name, value, label)
+
+
+def checked(name: str, value: float, label: str) -> float:
+    """``value``, or NaN with a ProxyWarning naming ``label`` when it is NaN or +inf."""
     if math.isnan(value) or value == math.inf:
-        warnings.warn(f"proxy {proxy.name} gave {value} on {label} (overflow or undefined)", ProxyWarning, stacklevel=3)
+        warnings.warn(f"proxy {name} gave {value} on {label} (overflow or undefined)", ProxyWarning, stacklevel=4)
         return math.nan
     return value
 
@@ -87,23 +93,114 @@ def score_architecture(
     The network is built once, with weights drawn from ``seed``, on the batch's device.
     """
     device = batch.inputs.device
+    model = build_network(sp, arch, label, batch.num_classes, seed)
+    if model is None:
+        return {p.name: (math.nan, device.type, 0.0) for p in proxies}
+    return _score_built(sp, model.to(device), label, proxies, batch, seed)
+
+
+def build_network(sp: SearchSpace, arch: Any, label: str, num_classes: int, seed: int) -> torch.nn.Module | None:
+    """The network of ``arch`` with weights drawn from ``seed`` (on the CPU), or None and a ProxyWarning."""
     try:
         with torch_seeded(seed):
-            model = sp.build_model(arch, num_classes=batch.num_classes).to(device)
+            return sp.build_model(arch, num_classes=num_classes)
     except Exception as err:  # an unbuildable architecture gets NaN scores, the run goes on
         warnings.warn(
             f"cannot build the network of {sp.name} architecture {label}: {type(err).__name__}: {err}",
             ProxyWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-        return {p.name: (math.nan, device.type, 0.0) for p in proxies}
+        return None
+
+
+def _score_built(
+    sp: SearchSpace, model: torch.nn.Module, label: str, proxies: Sequence[Proxy], batch: ProxyBatch, seed: int
+) -> dict[str, tuple[float, str, float]]:
     shared = _SharedGrads(model, batch, seed)
     out = {}
     for proxy in proxies:
         start = time.perf_counter()
         value = score_one(proxy, model, batch, seed, f"{sp.name} architecture {label}", shared)
-        out[proxy.name] = (value, device.type, time.perf_counter() - start)
+        out[proxy.name] = (value, batch.inputs.device.type, time.perf_counter() - start)
     return out
+
+
+def score_stacked(
+    sp: SearchSpace, archs: Sequence[Any], labels: Sequence[str], proxies: Sequence[Proxy], batch: ProxyBatch, seed: int
+) -> list[dict[str, tuple[float, str, float]]]:
+    """Like :func:`score_architecture` for several architectures, with the proxies that allow it
+    (:data:`archrank.proxies.batched.STACKED`) computed on their stacked network, one pass for all.
+
+    Each network is built exactly as :func:`score_architecture` builds it, so the scores agree
+    up to float round-off. Seconds are the stacked pass's time divided by the number of networks.
+    If a stacked pass fails (out of memory, a bad architecture), that proxy falls back to one
+    network at a time, where a failure names its architecture.
+    """
+    dev = batch.inputs.device
+    models = [build_network(sp, a, lab, batch.num_classes, seed) for a, lab in zip(archs, labels, strict=True)]
+    out: list[dict[str, tuple[float, str, float]]] = [{} for _ in archs]
+    built = [i for i, m in enumerate(models) if m is not None]
+    for i in set(range(len(archs))) - set(built):
+        out[i] = {p.name: (math.nan, dev.type, 0.0) for p in proxies}
+    together = [p for p in proxies if p.name in batched.STACKED] if len(built) > 1 else []
+    alone = [p for p in proxies if p not in together]
+    if together:
+        start = time.perf_counter()
+        try:
+            stacked = batched.stack(sp.name, [models[i] for i in built]).to(dev)
+        except Exception as err:
+            _stacking_failed("stacking", len(built), sp.name, err)
+            alone, together = alone + together, []
+        setup = time.perf_counter() - start
+        shared_grads = None
+        for proxy in together:
+            start = time.perf_counter()
+            fn, from_grads = batched.STACKED[proxy.name]
+            try:
+                with torch_seeded(seed):
+                    if from_grads is not None:
+                        if shared_grads is None:
+                            shared_grads = batched.cross_entropy_block_grads(stacked, batch)
+                        values = from_grads(shared_grads, stacked.k).tolist()
+                    else:
+                        values = fn(stacked, batch).tolist()
+            except Exception as err:  # fall back to one network at a time for this proxy
+                _stacking_failed(f"stacked {proxy.name}", len(built), sp.name, err)
+                alone.append(proxy)
+                continue
+            seconds = (time.perf_counter() - start + setup / len(together)) / len(built)
+            for i, value in zip(built, values, strict=True):
+                label = f"{sp.name} architecture {labels[i]}"
+                out[i][proxy.name] = (checked(proxy.name, value, label), dev.type, seconds)
+    if alone:
+        for i in built:
+            out[i].update(_score_built(sp, models[i].to(dev), labels[i], alone, batch, seed))  # type: ignore[union-attr]
+    return out
+
+
+def _stacking_failed(what: str, count: int, space: str, err: Exception) -> None:
+    if isinstance(err, torch.cuda.OutOfMemoryError):
+        torch.cuda.empty_cache()
+    warnings.warn(
+        f"{what} failed on {count} {space} networks ({type(err).__name__}: {err}); scoring them one at a time",
+        ProxyWarning,
+        stacklevel=3,
+    )
+
+
+def resolve_archs_per_launch(value: int | str, sp: SearchSpace, device: torch.device) -> int:
+    """The number of networks per stacked pass: ``"auto"`` gives 16 on a GPU for a stackable space, else 1."""
+    stackable = sp.name in batched.STACKABLE_SPACES
+    if value == "auto":
+        return 16 if device.type == "cuda" and stackable else 1
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"archs_per_launch must be a positive int or 'auto', got {value!r}")
+    if value > 1 and not stackable:
+        raise ValueError(
+            f"archs_per_launch={value} needs a space whose networks stack ({list(batched.STACKABLE_SPACES)}),"
+            f" not {sp.name!r}"
+        )
+    return value
 
 
 def compute(
@@ -117,6 +214,7 @@ def compute(
     cache: str | Path | Literal["auto"] | None = "auto",
     progress: bool = True,
     precomputed: bool = True,
+    archs_per_launch: int | Literal["auto"] = "auto",
 ) -> pd.DataFrame:
     """Zero-cost scores of ``archs`` (objects, or strings with ``space=``) at initialisation.
 
@@ -130,8 +228,10 @@ def compute(
     (:func:`load_precomputed`) holds when its settings are these (space, dataset, batch size, seed
     and proxy definitions); they are the same computation, done once on the device the table
     names, so a GPU run then mixes in CPU scores that differ at float32 round-off (``False``
-    computes every cell here). Returns one row per input architecture, in input order: an
-    ``arch`` column (the architecture string) and one float column per proxy.
+    computes every cell here). ``archs_per_launch``: how many networks share one stacked pass for
+    the proxies that allow it (:func:`score_stacked`; NB201 only; ``"auto"``: 16 on a GPU, 1 on
+    the CPU, where stacking saves little). Returns one row per input architecture, in input
+    order: an ``arch`` column (the architecture string) and one float column per proxy.
     """
     arch_list, sp = as_archs(archs, space)
     chosen = [get(name) for name in dict.fromkeys(proxies)]
@@ -139,6 +239,7 @@ def compute(
         raise ValueError("no proxies given")
     check_dataset(dataset)
     dev = resolve_device(device)
+    per_launch = resolve_archs_per_launch(archs_per_launch, sp, dev)
     labels = [str(a) for a in arch_list]
     context = CacheContext(sp.name, dataset, int(batch_size), int(seed), DEFINITIONS_VERSION)
     store = None if cache is None else ProxyCache(default_cache_path() if cache == "auto" else cache)
@@ -148,13 +249,24 @@ def compute(
             known.update(shipped_scores(context, set(labels), [p.name for p in chosen]))
         unique = dict(zip(labels, arch_list, strict=True))
         todo = [lab for lab in unique if any((lab, p.name) not in known for p in chosen)]
+        if per_launch > 1:
+            # Neighbours in string order share their first edges' ops, and a stacked pass runs
+            # one grouped op per distinct op on each edge: sorting means fewer, larger launches.
+            todo.sort()
         batch = input_batch(dataset, batch_size, seed, dev) if todo else None
-        for label in tqdm(todo, desc=f"proxies on {dev.type}", unit="arch", disable=not progress):
-            missing = [p for p in chosen if (label, p.name) not in known]
-            fresh = score_architecture(sp, unique[label], label, missing, batch, seed)
-            known.update({(label, name): value for name, (value, _, _) in fresh.items()})
-            if store is not None:
-                store.store(context, label, {k: v for k, v in fresh.items() if not math.isnan(v[0])})
+        with tqdm(total=len(todo), desc=f"proxies on {dev.type}", unit="arch", disable=not progress) as bar:
+            for start in range(0, len(todo), per_launch):
+                chunk = todo[start : start + per_launch]
+                missing = [p for p in chosen if any((lab, p.name) not in known for lab in chunk)]
+                if len(chunk) > 1:
+                    results = score_stacked(sp, [unique[lab] for lab in chunk], chunk, missing, batch, seed)
+                else:
+                    results = [score_architecture(sp, unique[chunk[0]], chunk[0], missing, batch, seed)]
+                for label, fresh in zip(chunk, results, strict=True):
+                    known.update({(label, name): value for name, (value, _, _) in fresh.items()})
+                    if store is not None:
+                        store.store(context, label, {k: v for k, v in fresh.items() if not math.isnan(v[0])})
+                bar.update(len(chunk))
     finally:
         if store is not None:
             store.close()

@@ -143,6 +143,14 @@ def synflow(model: nn.Module, batch: ProxyBatch) -> float:
     return float(sum((w * g).abs().sum() for w, g in weight_grads(net)))
 
 
+def zico_layer_sum(grads: torch.Tensor) -> torch.Tensor:
+    """``sum(mean|g| / std(g))`` over the weights whose gradient varies, from ``grads`` (splits, ..., n): (...)."""
+    std = grads.std(dim=0, unbiased=False)
+    varying = std != 0
+    ratio = grads.abs().mean(dim=0) / torch.where(varying, std, torch.ones_like(std))
+    return torch.where(varying, ratio, torch.zeros_like(ratio)).sum(dim=-1)
+
+
 def zico(model: nn.Module, batch: ProxyBatch, splits: int = 2) -> float:
     """ZiCo: per layer, ``log sum(mean|g| / std(g))`` of the weight gradients over mini-batches, summed.
 
@@ -162,14 +170,8 @@ def zico(model: nn.Module, batch: ProxyBatch, splits: int = 2) -> float:
         loss.backward()
         for store, (_, g) in zip(per_layer, weight_grads(net), strict=True):
             store.append(g.flatten().double())
-    totals = []
-    for grads in per_layer:
-        stacked = torch.stack(grads)
-        std = stacked.std(dim=0, unbiased=False)
-        varying = std != 0
-        totals.append((stacked.abs().mean(dim=0)[varying] / std[varying]).sum())
-    if not totals:
+    if not per_layer:
         return 0.0
-    total = torch.stack(totals)
+    total = torch.stack([zico_layer_sum(torch.stack(grads)) for grads in per_layer])
     # one device-to-host transfer for the whole network
     return float(torch.log(total[total != 0]).sum())

@@ -1,0 +1,170 @@
+"""Proxies of many architectures in one pass: the same definitions, computed on a stacked network.
+
+For spaces whose networks share one skeleton (NB201: see
+:mod:`archrank.models.nb201_stacked`), K networks run as one, so every kernel launch does the
+work of K architectures; on a GPU this removes most of the launch and Python overhead that
+dominates small networks. The loss (or output sum) is a sum over the K networks, so each
+network's weight gradients are its own, and each score below equals the one-network
+definition in :mod:`archrank.proxies.saliency` / :mod:`archrank.proxies.activation` up to
+float round-off (checked in the tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from types import MappingProxyType
+
+import torch
+from torch import nn
+
+from archrank.models.nb201 import NB201Network
+from archrank.models.nb201_stacked import StackedNB201, per_network, scored_blocks
+from archrank.proxies._common import without_batchnorm, working_copy
+from archrank.proxies.activation import agreement_kernel, jacob_cov_of
+from archrank.proxies.inputs import ProxyBatch
+from archrank.proxies.saliency import zico_layer_sum
+
+# (weights (G, n), gradients (G, n), owners (G,)) of every stacked scored layer
+BlockGrads = list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
+StackedFn = Callable[[StackedNB201, ProxyBatch], torch.Tensor]
+
+STACKABLE_SPACES = ("nb201",)
+
+
+def stack(space: str, models: Sequence[nn.Module]) -> StackedNB201:
+    """The stacked network of ``models`` (built by ``space.build_model``), for a space that supports it."""
+    if space not in STACKABLE_SPACES:
+        raise ValueError(f"space {space!r} cannot stack networks; supported: {list(STACKABLE_SPACES)}")
+    if not all(isinstance(m, NB201Network) for m in models):
+        raise TypeError("only NB201Network models can be stacked")
+    return StackedNB201(list(models))  # type: ignore[arg-type]
+
+
+def _block_grads(net: StackedNB201) -> BlockGrads:
+    out = []
+    for layer in scored_blocks(net):
+        g = len(layer.owners)
+        w = layer.weight.detach().reshape(g, -1)
+        grad = layer.weight.grad
+        grad = torch.zeros_like(w) if grad is None else grad.detach().reshape(g, -1)
+        out.append((w, grad, layer.owners))
+    return out
+
+
+def _cross_entropy_sum(net: StackedNB201, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Sum over the K networks of each one's mean cross-entropy on the batch."""
+    logits = net(net.replicate(inputs))  # (B, K, O)
+    per_image = nn.functional.cross_entropy(
+        logits.permute(0, 2, 1), targets[:, None].expand(-1, net.k), reduction="none"
+    )
+    return per_image.mean(dim=0).sum()
+
+
+def cross_entropy_block_grads(stacked: StackedNB201, batch: ProxyBatch) -> BlockGrads:
+    """Per-network weight gradients of the mean cross-entropy (as :func:`saliency.cross_entropy_grads`)."""
+    net = working_copy(stacked, batch)
+    _cross_entropy_sum(net, batch.inputs, batch.targets).backward()
+    return _block_grads(net)
+
+
+def _totals(values: list[tuple[torch.Tensor, torch.Tensor]], k: int) -> torch.Tensor:
+    """Per-network sums of per-block values [(values (G,), owners (G,))]: (K,) float64."""
+    total = values[0][0].new_zeros(k, dtype=torch.float64)
+    for v, owners in values:
+        total = total + per_network(v.double(), owners, k)
+    return total
+
+
+def grad_norm_of(grads: BlockGrads, k: int) -> torch.Tensor:
+    return _totals([(g.norm(dim=1), o) for _, g, o in grads], k)
+
+
+def snip_of(grads: BlockGrads, k: int) -> torch.Tensor:
+    return _totals([((w * g).abs().sum(dim=1), o) for w, g, o in grads], k)
+
+
+def plain_of(grads: BlockGrads, k: int) -> torch.Tensor:
+    return _totals([((w * g).sum(dim=1), o) for w, g, o in grads], k)
+
+
+def synflow(stacked: StackedNB201, batch: ProxyBatch) -> torch.Tensor:
+    """:func:`saliency.synflow` of each stacked network: (K,)."""
+    net = without_batchnorm(working_copy(stacked, batch)).double()
+    with torch.no_grad():
+        for p in net.state_dict().values():
+            if p.is_floating_point():
+                p.abs_()
+    ones = torch.ones((1, *batch.inputs.shape[1:]), dtype=torch.float64, device=batch.inputs.device)
+    net(net.replicate(ones)).sum().backward()
+    return snip_of(_block_grads(net), net.k)
+
+
+def jacob_cov(stacked: StackedNB201, batch: ProxyBatch) -> torch.Tensor:
+    """:func:`activation.jacob_cov` of each stacked network: (K,)."""
+    net = working_copy(stacked, batch)
+    x = net.replicate(batch.inputs).requires_grad_(True)
+    (grad,) = torch.autograd.grad(net(x).sum(), x)
+    jac = grad.reshape(batch.size, net.k, -1).transpose(0, 1).double()  # (K, B, 3HW)
+    return jacob_cov_of(jac)
+
+
+def nwot(stacked: StackedNB201, batch: ProxyBatch) -> torch.Tensor:
+    """:func:`activation.nwot` of each stacked network: (K,)."""
+    net = working_copy(stacked, batch)
+    n = batch.size
+    kernel = torch.zeros((net.k, n, n), dtype=torch.float64, device=batch.inputs.device)
+
+    def accumulate(module: nn.Module, inputs: tuple, _output: torch.Tensor) -> None:
+        codes = inputs[0].detach().reshape(n, len(module.owners), -1).transpose(0, 1) > 0  # (G, B, D)
+        kernel.index_add_(0, module.owners, agreement_kernel(codes))
+
+    handles = [m.register_forward_hook(accumulate) for m in net.modules() if isinstance(m, nn.ReLU)]
+    try:
+        with torch.no_grad():
+            net(net.replicate(batch.inputs))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return torch.linalg.slogdet(kernel).logabsdet
+
+
+def zico(stacked: StackedNB201, batch: ProxyBatch, splits: int = 2) -> torch.Tensor:
+    """:func:`saliency.zico` of each stacked network: (K,)."""
+    if batch.size < splits or splits < 2:
+        raise ValueError(f"zico needs splits >= 2 and a batch of at least {splits} images, got {batch.size}")
+    net = working_copy(stacked, batch)
+    parts = torch.tensor_split(torch.arange(batch.size, device=batch.inputs.device), splits)
+    per_layer: list[list[torch.Tensor]] = []
+    owners = []
+    for idx in parts:
+        net.zero_grad(set_to_none=True)
+        _cross_entropy_sum(net, batch.inputs[idx], batch.targets[idx]).backward()
+        grads = _block_grads(net)
+        if not per_layer:
+            per_layer, owners = [[] for _ in grads], [o for _, _, o in grads]
+        for store, (_, g, _) in zip(per_layer, grads, strict=True):
+            store.append(g.double())
+    sums = [zico_layer_sum(torch.stack(g)) for g in per_layer]  # each (G,)
+    logs = [(torch.where(s != 0, torch.log(s), torch.zeros_like(s)), o) for s, o in zip(sums, owners, strict=True)]
+    return _totals(logs, net.k)
+
+
+def _from_grads(fn: Callable[[BlockGrads, int], torch.Tensor]) -> StackedFn:
+    def score(stacked: StackedNB201, batch: ProxyBatch) -> torch.Tensor:
+        return fn(cross_entropy_block_grads(stacked, batch), stacked.k)
+
+    return score
+
+
+# proxy name -> (stacked function, per-network function of shared cross-entropy gradients or None)
+STACKED: MappingProxyType[str, tuple[StackedFn, Callable[[BlockGrads, int], torch.Tensor] | None]] = MappingProxyType(
+    {
+        "synflow": (synflow, None),
+        "grad_norm": (_from_grads(grad_norm_of), grad_norm_of),
+        "snip": (_from_grads(snip_of), snip_of),
+        "plain": (_from_grads(plain_of), plain_of),
+        "jacob_cov": (jacob_cov, None),
+        "nwot": (nwot, None),
+        "zico": (zico, None),
+    }
+)
