@@ -19,10 +19,10 @@ from torch import nn
 
 from archrank.models.nb201 import NB201Network
 from archrank.models.nb201_stacked import StackedNB201, per_network, scored_blocks
-from archrank.proxies._common import without_batchnorm, working_copy
+from archrank.proxies._common import working_copy
 from archrank.proxies.activation import agreement_kernel, jacob_cov_of
 from archrank.proxies.inputs import ProxyBatch
-from archrank.proxies.saliency import zico_layer_sum
+from archrank.proxies.saliency import linearised_copy, zico_layer_sum
 
 # (weights (G, n), gradients (G, n), owners (G,)) of every stacked scored layer
 BlockGrads = list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
@@ -89,12 +89,7 @@ def plain_of(grads: BlockGrads, k: int) -> torch.Tensor:
 
 def synflow(stacked: StackedNB201, batch: ProxyBatch) -> torch.Tensor:
     """:func:`saliency.synflow` of each stacked network: (K,)."""
-    net = without_batchnorm(working_copy(stacked, batch)).double()
-    with torch.no_grad():
-        for p in net.state_dict().values():
-            if p.is_floating_point():
-                p.abs_()
-    ones = torch.ones((1, *batch.inputs.shape[1:]), dtype=torch.float64, device=batch.inputs.device)
+    net, ones = linearised_copy(stacked, batch)
     net(net.replicate(ones)).sum().backward()
     return snip_of(_block_grads(net), net.k)
 

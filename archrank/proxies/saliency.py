@@ -133,14 +133,20 @@ def synflow(model: nn.Module, batch: ProxyBatch) -> float:
     the batch's image shape (the batch's pixels are not used). Float64 keeps the product of many
     weights from overflowing; an overflow that still happens gives inf, which the runner reports.
     """
+    net, ones = linearised_copy(model, batch)
+    net(ones).sum().backward()
+    return float(sum((w * g).abs().sum() for w, g in weight_grads(net)))
+
+
+def linearised_copy(model: nn.Module, batch: ProxyBatch) -> tuple[nn.Module, torch.Tensor]:
+    """synflow's network and input: a float64 copy of ``model`` without BatchNorm and with every
+    weight replaced by its absolute value, and an all-ones float64 input (1, 3, H, W)."""
     net = without_batchnorm(working_copy(model, batch)).double()
     with torch.no_grad():
         for p in net.state_dict().values():
             if p.is_floating_point():
                 p.abs_()
-    ones = torch.ones((1, *batch.inputs.shape[1:]), dtype=torch.float64, device=batch.inputs.device)
-    net(ones).sum().backward()
-    return float(sum((w * g).abs().sum() for w, g in weight_grads(net)))
+    return net, torch.ones((1, *batch.inputs.shape[1:]), dtype=torch.float64, device=batch.inputs.device)
 
 
 def zico_layer_sum(grads: torch.Tensor) -> torch.Tensor:
