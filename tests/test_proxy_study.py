@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from typer.testing import CliRunner
 
 import archrank as ar
@@ -99,6 +100,12 @@ def test_study_rejects_unknown_cells_and_columns(table: pd.DataFrame) -> None:
 def test_proxy_features_feed_the_predictor_study(table: pd.DataFrame) -> None:
     feats = proxies.as_features(table, ["synflow", "nwot"])
     assert feats["synflow"].between(0, 1).all() and feats["synflow"].max() == 1.0
+    combo = proxies.as_features(table, ["synflow"], mean_rank=["synflow", "jacob_cov", "nwot"])
+    assert list(combo.columns) == ["arch", "synflow", "mean_rank"] and combo["mean_rank"].between(0, 1).all()
+    by_hand = np.mean([stats.rankdata(table[p]) for p in ("synflow", "jacob_cov", "nwot")], axis=0)
+    assert stats.spearmanr(combo["mean_rank"], by_hand).statistic == pytest.approx(1.0)
+    with pytest.raises(KeyError, match="nope"):
+        proxies.as_features(table, ["synflow"], mean_rank=["synflow", "nope"])
     with pytest.raises(ValueError, match="no \\(or NaN\\) features"):  # study cells outside the table
         studies.predictor_study(
             "nb201", predictors=["xgb"], train_sizes=[20], seeds=[0], test_size=15000, features=feats, progress=False

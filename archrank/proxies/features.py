@@ -11,7 +11,10 @@ from scipy import stats
 
 
 def as_features(
-    scores: pd.DataFrame, proxies: Sequence[str] | None = None, transform: Literal["quantile", "none"] = "quantile"
+    scores: pd.DataFrame,
+    proxies: Sequence[str] | None = None,
+    transform: Literal["quantile", "none"] = "quantile",
+    mean_rank: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """An ``arch`` column plus one feature column per proxy, ready for ``predictor_study(features=...)``
     or :func:`archrank.predictors.with_features`.
@@ -20,21 +23,34 @@ def as_features(
     scaled to [0, 1]. Proxies span many orders of magnitude (synflow reaches 1e40) and use
     ``-inf`` for degenerate networks, which no predictor should see raw; ranks are label-free,
     so computing them over the whole table leaks nothing about accuracy. NaN stays NaN.
-    ``"none"`` keeps the raw scores.
+    ``"none"`` keeps the raw scores. ``mean_rank``: proxies whose rank aggregate
+    (:func:`archrank.studies.mean_rank`, the zero-cost combination of the proxy study) becomes one
+    more column, ``mean_rank``, scaled to [0, 1]; NaN where any of them is NaN.
     """
     names = list(proxies) if proxies is not None else [c for c in scores.columns if c not in ("arch", "index")]
-    missing = [p for p in names if p not in scores.columns]
+    combined = list(mean_rank or [])
+    missing = [p for p in dict.fromkeys(names + combined) if p not in scores.columns]
     if missing:
         raise KeyError(f"score table has no column(s) {missing}")
     if transform not in ("quantile", "none"):
         raise ValueError(f"transform must be 'quantile' or 'none', got {transform!r}")
+    if "mean_rank" in names:
+        raise ValueError("a proxy column may not be called 'mean_rank'")
     out = pd.DataFrame({"arch": scores["arch"].astype(str).to_numpy()})
     for name in names:
         values = scores[name].to_numpy(dtype=np.float64)
-        if transform == "quantile":
-            ok = ~np.isnan(values)
-            col = np.full(len(values), np.nan)
-            col[ok] = (stats.rankdata(values[ok]) - 1) / max(1, ok.sum() - 1)
-            values = col
-        out[name] = values
+        out[name] = _quantiles(values) if transform == "quantile" else values
+    if combined:
+        from archrank.studies.proxy_study import mean_rank as aggregate  # studies import proxies
+
+        ranks = aggregate(scores, combined)
+        out["mean_rank"] = (ranks - 1) / max(1, int((~np.isnan(ranks)).sum()) - 1)
     return out
+
+
+def _quantiles(values: np.ndarray) -> np.ndarray:
+    """Ranks scaled to [0, 1] (ties get their mean rank); NaN stays NaN."""
+    ok = ~np.isnan(values)
+    col = np.full(len(values), np.nan)
+    col[ok] = (stats.rankdata(values[ok]) - 1) / max(1, ok.sum() - 1)
+    return col
