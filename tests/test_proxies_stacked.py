@@ -152,3 +152,18 @@ def test_stacked_gpu_scores_match_cpu_scores() -> None:
     cpu = P.compute(archs, names, device="cpu", archs_per_launch=1, **kwargs)
     gpu = P.compute(archs, names, device="cuda", archs_per_launch=6, **kwargs)
     np.testing.assert_allclose(gpu[names].to_numpy(float), cpu[names].to_numpy(float), rtol=2e-2)
+
+
+def test_a_stacked_chunk_keeps_cached_scores_and_caches_the_new_ones(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    archs = [str(a) for a in SPACE.sample(3, seed=5)]
+    kwargs = {"space": "nb201", "batch_size": 8, "cache": tmp_path / "c.sqlite", "progress": False}
+    first = P.compute(archs[:2], ["synflow"], archs_per_launch=1, **kwargs)
+    # mark what the stacked pass computes, to see which scores come from it
+    marked = dict(batched.STACKED)
+    marked["synflow"] = (lambda stacked, batch: -batched.synflow(stacked, batch), None)
+    monkeypatch.setattr(batched, "STACKED", marked)
+    both = P.compute(archs, ["synflow", "nwot"], archs_per_launch=3, **kwargs)
+    assert both["synflow"][:2].tolist() == first["synflow"].tolist()  # from the cache, not the stacked pass
+    assert both["synflow"][2] < 0  # the missing one from the stacked pass
+    again = P.compute(archs, ["synflow", "nwot"], archs_per_launch=3, **kwargs)
+    assert again[["synflow", "nwot"]].equals(both[["synflow", "nwot"]])

@@ -263,6 +263,8 @@ def compute(
                 else:
                     results = [score_architecture(sp, unique[chunk[0]], chunk[0], missing, batch, seed)]
                 for label, fresh in zip(chunk, results, strict=True):
+                    # a stacked chunk scores every network with every proxy one of them lacks: keep what was known
+                    fresh = {name: v for name, v in fresh.items() if (label, name) not in known}
                     known.update({(label, name): value for name, (value, _, _) in fresh.items()})
                     if store is not None:
                         store.store(context, label, {k: v for k, v in fresh.items() if not math.isnan(v[0])})
