@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import statistics
 import sys
 import time
@@ -161,7 +162,7 @@ def timing(args: argparse.Namespace) -> None:
     name = "proxies_timing_gpu.json" if "cuda" in per_device else "proxies_timing_cpu.json"
     (HERE / "results" / name).write_text(json.dumps(payload, indent=1))
     md = [
-        f"Command: `python benchmarks/proxies.py {' '.join(sys.argv[1:])}`  ",
+        f"Command: `python benchmarks/proxies.py {shlex.join(sys.argv[1:])}`  ",
         f"Machine: {machine()}. Date: {date.today().isoformat()}. Batch {args.batch_size}; median over {args.cells} "
         "NB201 cells (seed 0) of one proxy call on a built network, input batch already on the device. "
         f"Columns '{k} per pass': one call on {k} stacked networks (`archrank.proxies.batched`), divided by {k}; "
@@ -250,7 +251,7 @@ def features_pilot(args: argparse.Namespace) -> None:
     payload = {"date": date.today().isoformat(), "machine": machine(), "pilot": str(PILOT), "rows": rows}
     (HERE / "results" / "proxies_features_pilot.json").write_text(json.dumps(payload, indent=1))
     md = [
-        f"Command: `python benchmarks/proxies.py {' '.join(sys.argv[1:])}`. Pilot split: test seed "
+        f"Command: `python benchmarks/proxies.py {shlex.join(sys.argv[1:])}`. Pilot split: test seed "
         f"{PILOT['test_seed']}, training seeds {min(PILOT['seeds'])}-{max(PILOT['seeds'])}, 100 training cells; "
         f"otherwise the protocol below. The mean-rank column is the aggregate of {', '.join(AGGREGATE)}. "
         f"Machine: {machine()}. Date: {date.today().isoformat()}.",
@@ -314,7 +315,7 @@ def features(args: argparse.Namespace) -> None:
     }
     (HERE / "results" / "proxies_features.json").write_text(json.dumps(payload, indent=1))
     md = [
-        f"Command: `python benchmarks/proxies.py {' '.join(sys.argv[1:])}`. Protocol of the predictor "
+        f"Command: `python benchmarks/proxies.py {shlex.join(sys.argv[1:])}`. Protocol of the predictor "
         "benchmark: NB201 `cifar10-valid` 200-epoch validation accuracy, fixed test set of 1,000 cells, 100 training "
         f"cells, {args.seeds} seeds. Proxy features ({args.feature_set}): {', '.join(names)} from the shipped "
         "precomputed table" + (f", plus the mean rank of {', '.join(combined)}" if combined else "") + ", "
