@@ -30,6 +30,7 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -52,6 +53,10 @@ FEATURE_VARIANTS = {
     "9 proxies + mean rank": (FEATURE_PROXIES + ("params", "l2_norm"), AGGREGATE),
 }
 PILOT = {"test_seed": 1, "seeds": range(100, 105)}
+# the predictor benchmark's protocol at 100 training cells
+FEATURE_STUDY = dict(
+    benchmark="nb201", dataset="cifar10-valid", metric="valid_accuracy", epochs=200, train_sizes=[100], test_size=1000
+)
 
 
 def _sync(device: torch.device) -> None:
@@ -212,6 +217,21 @@ def correlation(args: argparse.Namespace) -> None:
     replace_section("proxies-correlation", "\n".join(md))
 
 
+def _tau_rows(table: Any, **labels: str) -> list[dict[str, Any]]:
+    """Mean and std over seeds of each predictor's Kendall tau (and mean Spearman), with ``labels``."""
+    return [
+        {
+            **labels,
+            "predictor": name,
+            "kendall_tau_mean": float(part.kendall_tau.mean()),
+            "kendall_tau_std": float(part.kendall_tau.std()),
+            "spearman_mean": float(part.spearman.mean()),
+            "seeds": int(part.seed.nunique()),
+        }
+        for name, part in table.groupby("predictor", sort=False)
+    ]
+
+
 def _slug(text: str) -> str:
     return text.replace(" + ", "_and_").replace(" ", "_")
 
@@ -225,27 +245,14 @@ def features_pilot(args: argparse.Namespace) -> None:
     rows = []
     for variant, (names, combined) in FEATURE_VARIANTS.items():
         table = studies.predictor_study(
-            benchmark="nb201",
-            dataset="cifar10-valid",
-            metric="valid_accuracy",
-            epochs=200,
+            **FEATURE_STUDY,
             predictors=args.predictors,
-            train_sizes=[100],
             seeds=PILOT["seeds"],
-            test_size=1000,
             test_seed=PILOT["test_seed"],
             features=proxies.as_features(scores, list(names), mean_rank=list(combined) or None),
             checkpoint=out / f"proxy_features_pilot_{_slug(variant)}_{len(scores)}.csv",
         )
-        for name, part in table.groupby("predictor", sort=False):
-            rows.append(
-                {
-                    "variant": variant,
-                    "predictor": name,
-                    "kendall_tau_mean": float(part.kendall_tau.mean()),
-                    "kendall_tau_std": float(part.kendall_tau.std()),
-                }
-            )
+        rows += _tau_rows(table, variant=variant)
     for r in rows:
         print(f"{r['variant']:24s} {r['predictor']:10s} tau {r['kendall_tau_mean']:.3f} +- {r['kendall_tau_std']:.3f}")
     payload = {"date": date.today().isoformat(), "machine": machine(), "pilot": str(PILOT), "rows": rows}
@@ -275,34 +282,13 @@ def features(args: argparse.Namespace) -> None:
     feats = proxies.as_features(scores, list(names), mean_rank=list(combined) or None)
     out = HERE / "out"
     out.mkdir(exist_ok=True)
-    common = dict(
-        benchmark="nb201",
-        dataset="cifar10-valid",
-        metric="valid_accuracy",
-        epochs=200,
-        predictors=args.predictors,
-        train_sizes=[100],
-        seeds=range(args.seeds),
-        test_size=1000,
-    )
+    common = dict(**FEATURE_STUDY, predictors=args.predictors, seeds=range(args.seeds))
     plain = studies.predictor_study(**common, checkpoint=out / "proxy_features_without.csv")
     # the checkpoint does not know the features: one file per feature set and table size
     with_proxies = studies.predictor_study(
         **common, features=feats, checkpoint=out / f"proxy_features_with_{_slug(args.feature_set)}_{len(scores)}.csv"
     )
-    rows = []
-    for label, table in (("encoding only", plain), ("encoding + proxies", with_proxies)):
-        for name, part in table.groupby("predictor", sort=False):
-            rows.append(
-                {
-                    "predictor": name,
-                    "inputs": label,
-                    "kendall_tau_mean": float(part.kendall_tau.mean()),
-                    "kendall_tau_std": float(part.kendall_tau.std()),
-                    "spearman_mean": float(part.spearman.mean()),
-                    "seeds": int(part.seed.nunique()),
-                }
-            )
+    rows = _tau_rows(plain, inputs="encoding only") + _tau_rows(with_proxies, inputs="encoding + proxies")
     for r in rows:
         print(f"{r['predictor']:14s} {r['inputs']:20s} tau {r['kendall_tau_mean']:.3f} +- {r['kendall_tau_std']:.3f}")
     payload = {
