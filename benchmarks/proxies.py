@@ -40,6 +40,7 @@ import archrank as ar
 from archrank import proxies, studies
 from archrank._seeding import torch_seeded
 from archrank.proxies import batched
+from archrank.proxies.runner import full_float32
 
 HERE = Path(__file__).parent
 TIMED = ("synflow", "grad_norm", "jacob_cov", "nwot", "snip", "zico", "grasp", "fisher", "epe_nas", "zen", "plain")
@@ -119,12 +120,14 @@ def timing(args: argparse.Namespace) -> None:
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     if args.gpu_only and torch.cuda.is_available():
         devices = [torch.device("cuda")]
-    per_device = {d.type: time_proxies(d, archs, args.batch_size, TIMED) for d in devices}
+    per_device = {}
     k = args.archs_per_launch
     for d in devices:
-        if d.type == "cuda" or args.cpu_stacked:
-            stacked_archs = space.sample(max(args.cells, 3 * k), seed=0)
-            per_device[f"{d.type}, {k} per pass"] = time_stacked(d, stacked_archs, args.batch_size, k)
+        with full_float32(d):  # as proxies.compute runs them: no TF32 convolutions on a GPU
+            per_device[d.type] = time_proxies(d, archs, args.batch_size, TIMED)
+            if d.type == "cuda" or args.cpu_stacked:
+                stacked_archs = space.sample(max(args.cells, 3 * k), seed=0)
+                per_device[f"{d.type}, {k} per pass"] = time_stacked(d, stacked_archs, args.batch_size, k)
     throughput = {}
     table_proxies = list(proxies.load_precomputed("nb201", "cifar10").attrs["settings"]["proxies"])
     cells = space.all()

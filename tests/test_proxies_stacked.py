@@ -167,3 +167,15 @@ def test_a_stacked_chunk_keeps_cached_scores_and_caches_the_new_ones(tmp_path, m
     assert both["synflow"][2] < 0  # the missing one from the stacked pass
     again = P.compute(archs, ["synflow", "nwot"], archs_per_launch=3, **kwargs)
     assert again[["synflow", "nwot"]].equals(both[["synflow", "nwot"]])
+
+
+def test_cuda_scoring_uses_ieee_float32_convolutions_and_restores_the_setting() -> None:
+    from archrank.proxies.runner import full_float32
+
+    conv = torch.backends.cudnn.conv
+    before = conv.fp32_precision
+    with full_float32(torch.device("cuda")):  # only flips cuDNN's flag: runs without a GPU
+        assert conv.fp32_precision == "ieee"
+    assert conv.fp32_precision == before
+    with full_float32(torch.device("cpu")):
+        assert conv.fp32_precision == before
