@@ -65,6 +65,19 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def _milliseconds(fn: Any, model: torch.nn.Module, batch: proxies.ProxyBatch, warm_up: bool) -> float:
+    """Wall milliseconds of one ``fn(model, batch)``, CUDA synchronised; ``warm_up``: one untimed call
+    first (CUDA context, cuDNN algorithm choice)."""
+    device = batch.inputs.device
+    if warm_up:
+        fn(model, batch)
+    _sync(device)
+    t0 = time.perf_counter()
+    fn(model, batch)
+    _sync(device)
+    return 1000 * (time.perf_counter() - t0)
+
+
 def time_proxies(device: torch.device, archs: list, batch_size: int, names: tuple[str, ...]) -> dict[str, float]:
     """Median milliseconds per architecture of each proxy on ``device``."""
     space = ar.spaces.get("nb201")
@@ -74,14 +87,7 @@ def time_proxies(device: torch.device, archs: list, batch_size: int, names: tupl
         with torch_seeded(0):
             model = space.build_model(arch).to(device)
         for name in names:
-            fn = proxies.get(name).fn
-            if i == 0:  # warm-up (CUDA context, cuDNN autotuning) not timed
-                fn(model, batch)
-            _sync(device)
-            t0 = time.perf_counter()
-            fn(model, batch)
-            _sync(device)
-            times[name].append(1000 * (time.perf_counter() - t0))
+            times[name].append(_milliseconds(proxies.get(name).fn, model, batch, warm_up=i == 0))
     return {n: statistics.median(v) for n, v in times.items()}
 
 
@@ -97,13 +103,7 @@ def time_stacked(device: torch.device, archs: list, batch_size: int, per_launch:
                 models.append(space.build_model(arch))
         stacked = batched.stack("nb201", models).to(device)
         for name, (fn, _) in batched.STACKED.items():
-            if i == 0:  # warm-up, not timed
-                fn(stacked, batch)
-            _sync(device)
-            t0 = time.perf_counter()
-            fn(stacked, batch)
-            _sync(device)
-            times[name].append(1000 * (time.perf_counter() - t0) / per_launch)
+            times[name].append(_milliseconds(fn, stacked, batch, warm_up=i == 0) / per_launch)
     return {n: statistics.median(v) for n, v in times.items() if v}
 
 
