@@ -11,13 +11,16 @@ Correlation (``--part correlation``): ``studies.proxy_study`` of the shipped pre
 against NB201 CIFAR-10 200-epoch test accuracy, with the scatter plot.
 Features (``--part features``): the predictor study protocol of the predictor benchmark (NB201
 ``cifar10-valid`` 200-epoch validation accuracy, test set of 1,000, 100 training cells,
-``--seeds`` seeds) with and without the shipped proxy scores as features.
+``--seeds`` seeds) with and without the shipped proxy scores (``--feature-set``) as features.
+``--pilot`` makes the choices on a split that is not the reported one: the feature sets with the
+ensemble, then ensemble compositions and single predictors with ``--feature-set``.
 
 Prints tables, writes benchmarks/results/proxies_*.json and replaces the matching sections of
 benchmarks/RESULTS.md. Usage:
     python benchmarks/proxies.py --part timing
     python benchmarks/proxies.py --part correlation
-    python benchmarks/proxies.py --part features --seeds 10
+    python benchmarks/proxies.py --part features --pilot --feature-set '7 proxies'
+    python benchmarks/proxies.py --part features --seeds 10 --feature-set '7 proxies'
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ FEATURE_VARIANTS = {
     "7 proxies + mean rank": (FEATURE_PROXIES, AGGREGATE),
     "9 proxies + mean rank": (FEATURE_PROXIES + ("params", "l2_norm"), AGGREGATE),
 }
-PILOT = {"test_seed": 1, "seeds": range(100, 105)}
+PILOT = {"test_seed": 1, "seeds": range(100, 120)}
 # the predictor benchmark's protocol at 100 training cells
 FEATURE_STUDY = dict(
     benchmark="nb201", dataset="cifar10-valid", metric="valid_accuracy", epochs=200, train_sizes=[100], test_size=1000
@@ -239,39 +242,106 @@ def _slug(text: str) -> str:
     return text.replace(" + ", "_and_").replace(" ", "_")
 
 
+def _predictor_variants() -> dict[str, Any]:
+    """Predictors compared by the pilot on one feature set: the ensemble's composition and its members."""
+    from archrank.predictors import make
+
+    ranking_gnn, gnn5 = make("gnn", loss="ranking"), make("gnn", n_members=5)
+    return {
+        "ensemble (xgb, gp, gnn)": make("ensemble"),
+        "ensemble (xgb, gp, gnn, rf)": make("ensemble", members=("xgb", "gp", "gnn", "rf")),
+        "ensemble (xgb, gp, gnn, mlp_ensemble)": make("ensemble", members=("xgb", "gp", "gnn", "mlp_ensemble")),
+        "ensemble (gp, gnn)": make("ensemble", members=("gp", "gnn")),
+        "ensemble (xgb, gp, gnn with 5 networks)": make("ensemble", members=("xgb", "gp", gnn5)),
+        "ensemble (xgb, gp, gnn with ranking loss)": make("ensemble", members=("xgb", "gp", ranking_gnn)),
+        "xgb": make("xgb"),
+        "gp": make("gp"),
+        "gnn": make("gnn"),
+        "gnn with ranking loss": ranking_gnn,
+    }
+
+
+def _paired_gain(tau: Any, reference: Any) -> dict[str, float]:
+    """Mean and std over seeds of ``tau - reference`` (Series indexed by seed: the same training sets)."""
+    gain = tau - reference
+    return {"gain_mean": float(gain.mean()), "gain_std": float(gain.std())}
+
+
 def features_pilot(args: argparse.Namespace) -> None:
-    """Compare the feature sets of FEATURE_VARIANTS on a pilot split (test seed 1, training seeds
-    100-104), so that the reported run (test seed 0, seeds 0-9) is not used to choose one."""
+    """On a pilot split (test seed 1, training seeds 100-119), so that the reported run (test seed
+    0, seeds 0-9) is not used to choose: the feature sets of FEATURE_VARIANTS with the ensemble,
+    then the predictor variants of ``_predictor_variants`` with ``--feature-set``."""
     scores = proxies.load_precomputed("nb201", "cifar10")
     out = HERE / "out"
     out.mkdir(exist_ok=True)
-    rows = []
-    for variant, (names, combined) in FEATURE_VARIANTS.items():
-        table = studies.predictor_study(
-            **FEATURE_STUDY,
-            predictors=args.predictors,
-            seeds=PILOT["seeds"],
-            test_seed=PILOT["test_seed"],
+    pilot = dict(**FEATURE_STUDY, seeds=PILOT["seeds"], test_seed=PILOT["test_seed"])
+    per_set = {
+        variant: studies.predictor_study(
+            **pilot,
+            predictors=["ensemble"],
             features=proxies.as_features(scores, list(names), mean_rank=list(combined) or None),
             checkpoint=out / f"proxy_features_pilot_{_slug(variant)}_{len(scores)}.csv",
         )
-        rows += _tau_rows(table, variant=variant)
-    for r in rows:
-        print(f"{r['variant']:24s} {r['predictor']:10s} tau {r['kendall_tau_mean']:.3f} +- {r['kendall_tau_std']:.3f}")
-    payload = {"date": date.today().isoformat(), "machine": machine(), "pilot": str(PILOT), "rows": rows}
+        for variant, (names, combined) in FEATURE_VARIANTS.items()
+    }
+    first = next(iter(per_set))
+    rows = [
+        {**r, **_paired_gain(table.set_index("seed").kendall_tau, per_set[first].set_index("seed").kendall_tau)}
+        for variant, table in per_set.items()
+        for r in _tau_rows(table, variant=variant)
+    ]
+    names, combined = FEATURE_VARIANTS[args.feature_set]
+    table = studies.predictor_study(
+        **pilot,
+        predictors=_predictor_variants(),
+        features=proxies.as_features(scores, list(names), mean_rank=list(combined) or None),
+        checkpoint=out / f"proxy_features_pilot_predictors_{_slug(args.feature_set)}_{len(scores)}.csv",
+    )
+    wide = table.pivot(index="seed", columns="predictor", values="kendall_tau")
+    predictor_rows = [
+        {**r, **_paired_gain(wide[r["predictor"]], wide["ensemble (xgb, gp, gnn)"])}
+        for r in _tau_rows(table, variant=args.feature_set)
+    ]
+    for r in rows + predictor_rows:
+        print(f"{r['variant']:24s} {r['predictor']:42s} tau {r['kendall_tau_mean']:.3f} +- {r['kendall_tau_std']:.3f}")
+    payload = {
+        "date": date.today().isoformat(),
+        "machine": machine(),
+        "pilot": str(PILOT),
+        "rows": rows,
+        "predictor_rows": predictor_rows,
+    }
     (HERE / "results" / "proxies_features_pilot.json").write_text(json.dumps(payload, indent=1))
+    seeds = f"{min(PILOT['seeds'])}-{max(PILOT['seeds'])}"
     md = [
         f"Command: `python benchmarks/proxies.py {shlex.join(sys.argv[1:])}`. Pilot split: test seed "
-        f"{PILOT['test_seed']}, training seeds {min(PILOT['seeds'])}-{max(PILOT['seeds'])}, 100 training cells; "
-        f"otherwise the protocol below. The mean-rank column is the aggregate of {', '.join(AGGREGATE)}. "
-        f"Machine: {machine()}. Date: {date.today().isoformat()}.",
+        f"{PILOT['test_seed']}, training seeds {seeds}, 100 training cells; otherwise the protocol above. "
+        f"The mean-rank column is the aggregate of {', '.join(AGGREGATE)}. Machine: {machine()}. "
+        f"Date: {date.today().isoformat()}.",
         "",
-        "| feature set | predictor | Kendall tau (mean +- std) |",
-        "|---|---|---:|",
+        f"Feature sets, with the `ensemble` predictor (xgb, gp, gnn); the gain is paired by seed against "
+        f"'{first}' (mean +- std of the per-seed difference):",
+        "",
+        f"| feature set | Kendall tau (mean +- std) | gain over {first} |",
+        "|---|---:|---:|",
     ]
     md += [
-        f"| {r['variant']} | {r['predictor']} | {r['kendall_tau_mean']:.3f} +- {r['kendall_tau_std']:.3f} |"
+        f"| {r['variant']} | {r['kendall_tau_mean']:.3f} +- {r['kendall_tau_std']:.3f} | "
+        f"{r['gain_mean']:+.3f} +- {r['gain_std']:.3f} |"
         for r in rows
+    ]
+    md += [
+        "",
+        f"Predictors, with the features '{args.feature_set}'; the gain is paired by seed against the default "
+        "ensemble (mean +- std of the per-seed difference):",
+        "",
+        "| predictor | Kendall tau (mean +- std) | gain over ensemble (xgb, gp, gnn) |",
+        "|---|---:|---:|",
+    ]
+    md += [
+        f"| {r['predictor']} | {r['kendall_tau_mean']:.3f} +- {r['kendall_tau_std']:.3f} | "
+        f"{r['gain_mean']:+.3f} +- {r['gain_std']:.3f} |"
+        for r in predictor_rows
     ]
     replace_section("proxies-features-pilot", "\n".join(md))
 
@@ -331,7 +401,9 @@ def main() -> int:
     parser.add_argument("--archs-per-launch", type=int, default=16, help="networks per stacked pass (GPU timing)")
     parser.add_argument("--cpu-stacked", action="store_true", help="also time stacked passes on the CPU")
     parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--pilot", action="store_true", help="features: compare the feature sets on the pilot split")
+    parser.add_argument(
+        "--pilot", action="store_true", help="features: compare feature sets and predictors on the pilot split"
+    )
     parser.add_argument("--feature-set", choices=list(FEATURE_VARIANTS), default="7 proxies")
     parser.add_argument("--predictors", nargs="+", default=["gnn", "xgb", "gp", "rf", "ensemble"])
     args = parser.parse_args()
