@@ -242,13 +242,15 @@ def _slug(text: str) -> str:
     return text.replace(" + ", "_and_").replace(" ", "_")
 
 
+DEFAULT_ENSEMBLE = "ensemble (xgb, gp, gnn)"
+
+
 def _predictor_variants() -> dict[str, Any]:
-    """Predictors compared by the pilot on one feature set: the ensemble's composition and its members."""
+    """Predictors the pilot compares with the default ensemble: other compositions and its members alone."""
     from archrank.predictors import make
 
     ranking_gnn, gnn5 = make("gnn", loss="ranking"), make("gnn", n_members=5)
     return {
-        "ensemble (xgb, gp, gnn)": make("ensemble"),
         "ensemble (xgb, gp, gnn, rf)": make("ensemble", members=("xgb", "gp", "gnn", "rf")),
         "ensemble (xgb, gp, gnn, mlp_ensemble)": make("ensemble", members=("xgb", "gp", "gnn", "mlp_ensemble")),
         "ensemble (gp, gnn)": make("ensemble", members=("gp", "gnn")),
@@ -261,16 +263,38 @@ def _predictor_variants() -> dict[str, Any]:
     }
 
 
-def _paired_gain(tau: Any, reference: Any) -> dict[str, float]:
-    """Mean and std over seeds of ``tau - reference`` (Series indexed by seed: the same training sets)."""
-    gain = tau - reference
-    return {"gain_mean": float(gain.mean()), "gain_std": float(gain.std())}
+def _feature_columns(scores: Any, feature_set: str) -> Any:
+    """The predictor features of ``feature_set`` (a FEATURE_VARIANTS key) from the table ``scores``."""
+    names, combined = FEATURE_VARIANTS[feature_set]
+    return proxies.as_features(scores, list(names), mean_rank=list(combined) or None)
+
+
+def _gain_rows(tables: dict[str, Any], reference: str) -> list[dict[str, Any]]:
+    """``_tau_rows`` of each run table (label -> one predictor's runs), labelled, plus its Kendall tau
+    gain over ``reference`` paired by seed (the same training sets): mean and std of the differences."""
+    base = tables[reference].set_index("seed").kendall_tau
+    rows = []
+    for label, table in tables.items():
+        gain = table.set_index("seed").kendall_tau - base
+        (row,) = _tau_rows(table.assign(predictor=label))
+        rows.append({**row, "gain_mean": float(gain.mean()), "gain_std": float(gain.std())})
+    return rows
+
+
+def _gain_table(rows: list[dict[str, Any]], what: str, reference: str) -> list[str]:
+    """Markdown lines of ``_gain_rows``."""
+    header = [f"| {what} | Kendall tau (mean +- std) | gain over {reference} |", "|---|---:|---:|"]
+    return header + [
+        f"| {r['predictor']} | {r['kendall_tau_mean']:.3f} +- {r['kendall_tau_std']:.3f} | "
+        f"{r['gain_mean']:+.3f} +- {r['gain_std']:.3f} |"
+        for r in rows
+    ]
 
 
 def features_pilot(args: argparse.Namespace) -> None:
     """On a pilot split (test seed 1, training seeds 100-119), so that the reported run (test seed
-    0, seeds 0-9) is not used to choose: the feature sets of FEATURE_VARIANTS with the ensemble,
-    then the predictor variants of ``_predictor_variants`` with ``--feature-set``."""
+    0, seeds 0-9) is not used to choose: the feature sets of FEATURE_VARIANTS with the default
+    ensemble, then the predictor variants of ``_predictor_variants`` with ``--feature-set``."""
     scores = proxies.load_precomputed("nb201", "cifar10")
     out = HERE / "out"
     out.mkdir(exist_ok=True)
@@ -279,36 +303,33 @@ def features_pilot(args: argparse.Namespace) -> None:
         variant: studies.predictor_study(
             **pilot,
             predictors=["ensemble"],
-            features=proxies.as_features(scores, list(names), mean_rank=list(combined) or None),
+            features=_feature_columns(scores, variant),
             checkpoint=out / f"proxy_features_pilot_{_slug(variant)}_{len(scores)}.csv",
         )
-        for variant, (names, combined) in FEATURE_VARIANTS.items()
+        for variant in FEATURE_VARIANTS
     }
     first = next(iter(per_set))
-    rows = [
-        {**r, **_paired_gain(table.set_index("seed").kendall_tau, per_set[first].set_index("seed").kendall_tau)}
-        for variant, table in per_set.items()
-        for r in _tau_rows(table, variant=variant)
-    ]
-    names, combined = FEATURE_VARIANTS[args.feature_set]
-    table = studies.predictor_study(
+    set_rows = _gain_rows(per_set, first)
+    variants = studies.predictor_study(
         **pilot,
         predictors=_predictor_variants(),
-        features=proxies.as_features(scores, list(names), mean_rank=list(combined) or None),
+        features=_feature_columns(scores, args.feature_set),
         checkpoint=out / f"proxy_features_pilot_predictors_{_slug(args.feature_set)}_{len(scores)}.csv",
     )
-    wide = table.pivot(index="seed", columns="predictor", values="kendall_tau")
-    predictor_rows = [
-        {**r, **_paired_gain(wide[r["predictor"]], wide["ensemble (xgb, gp, gnn)"])}
-        for r in _tau_rows(table, variant=args.feature_set)
-    ]
-    for r in rows + predictor_rows:
-        print(f"{r['variant']:24s} {r['predictor']:42s} tau {r['kendall_tau_mean']:.3f} +- {r['kendall_tau_std']:.3f}")
+    # the default ensemble's runs with this feature set are already in the feature-set table
+    by_predictor = {
+        DEFAULT_ENSEMBLE: per_set[args.feature_set],
+        **dict(list(variants.groupby("predictor", sort=False))),
+    }
+    predictor_rows = _gain_rows(by_predictor, DEFAULT_ENSEMBLE)
+    for r in set_rows + predictor_rows:
+        print(f"{r['predictor']:42s} tau {r['kendall_tau_mean']:.3f} +- {r['kendall_tau_std']:.3f}")
     payload = {
         "date": date.today().isoformat(),
         "machine": machine(),
         "pilot": str(PILOT),
-        "rows": rows,
+        "feature_set_rows": set_rows,
+        "predictor_feature_set": args.feature_set,
         "predictor_rows": predictor_rows,
     }
     (HERE / "results" / "proxies_features_pilot.json").write_text(json.dumps(payload, indent=1))
@@ -316,32 +337,16 @@ def features_pilot(args: argparse.Namespace) -> None:
     md = [
         f"Command: `python benchmarks/proxies.py {shlex.join(sys.argv[1:])}`. Pilot split: test seed "
         f"{PILOT['test_seed']}, training seeds {seeds}, 100 training cells; otherwise the protocol above. "
-        f"The mean-rank column is the aggregate of {', '.join(AGGREGATE)}. Machine: {machine()}. "
-        f"Date: {date.today().isoformat()}.",
+        f"The mean-rank column is the aggregate of {', '.join(AGGREGATE)}. Gains are paired by seed: mean +- "
+        f"std of the per-seed difference. Machine: {machine()}. Date: {date.today().isoformat()}.",
         "",
-        f"Feature sets, with the `ensemble` predictor (xgb, gp, gnn); the gain is paired by seed against "
-        f"'{first}' (mean +- std of the per-seed difference):",
+        "Feature sets, with the default `ensemble` predictor (xgb, gp, gnn):",
         "",
-        f"| feature set | Kendall tau (mean +- std) | gain over {first} |",
-        "|---|---:|---:|",
-    ]
-    md += [
-        f"| {r['variant']} | {r['kendall_tau_mean']:.3f} +- {r['kendall_tau_std']:.3f} | "
-        f"{r['gain_mean']:+.3f} +- {r['gain_std']:.3f} |"
-        for r in rows
-    ]
-    md += [
+        *_gain_table(set_rows, "feature set", first),
         "",
-        f"Predictors, with the features '{args.feature_set}'; the gain is paired by seed against the default "
-        "ensemble (mean +- std of the per-seed difference):",
+        f"Predictors, with the features '{args.feature_set}':",
         "",
-        "| predictor | Kendall tau (mean +- std) | gain over ensemble (xgb, gp, gnn) |",
-        "|---|---:|---:|",
-    ]
-    md += [
-        f"| {r['predictor']} | {r['kendall_tau_mean']:.3f} +- {r['kendall_tau_std']:.3f} | "
-        f"{r['gain_mean']:+.3f} +- {r['gain_std']:.3f} |"
-        for r in predictor_rows
+        *_gain_table(predictor_rows, "predictor", DEFAULT_ENSEMBLE),
     ]
     replace_section("proxies-features-pilot", "\n".join(md))
 
@@ -352,7 +357,7 @@ def features(args: argparse.Namespace) -> None:
         return
     scores = proxies.load_precomputed("nb201", "cifar10")
     names, combined = FEATURE_VARIANTS[args.feature_set]
-    feats = proxies.as_features(scores, list(names), mean_rank=list(combined) or None)
+    feats = _feature_columns(scores, args.feature_set)
     out = HERE / "out"
     out.mkdir(exist_ok=True)
     common = dict(**FEATURE_STUDY, predictors=args.predictors, seeds=range(args.seeds))
