@@ -174,12 +174,97 @@ def test_a_proxy_that_overflows_or_raises_is_nan_for_that_architecture_only(batc
 
     model = tiny_nb201(GOOD)
     with pytest.warns(P.ProxyWarning, match="gave inf on cell X"):
-        assert math.isnan(score_one(Proxy("big", lambda m, b: math.inf, False), model, batch, 0, "cell X"))
+        value, where = score_one(Proxy("big", lambda m, b: math.inf, False), model, batch, 0, "cell X")
+        assert math.isnan(value) and where == "cpu"
     with pytest.warns(P.ProxyWarning, match="failed on cell Y: ZeroDivisionError"):
-        assert math.isnan(score_one(Proxy("bad", lambda m, b: 1 / 0, False), model, batch, 0, "cell Y"))
+        assert math.isnan(score_one(Proxy("bad", lambda m, b: 1 / 0, False), model, batch, 0, "cell Y")[0])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert score_one(Proxy("low", lambda m, b: -math.inf, False), model, batch, 0, "cell Z") == -math.inf
+        assert score_one(Proxy("low", lambda m, b: -math.inf, False), model, batch, 0, "cell Z")[0] == -math.inf
+
+
+class RunsOutOfMemory:
+    """A proxy function that raises CUDA's out-of-memory error for its first ``failures`` calls,
+    then computes synflow; it records the device of every batch it is given."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures, self.devices = failures, []
+
+    def __call__(self, model: nn.Module, batch: P.ProxyBatch) -> float:
+        self.devices.append(batch.inputs.device.type)
+        if len(self.devices) <= self.failures:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (simulated)")
+        return P.synflow(model, batch)
+
+
+def test_out_of_memory_retries_on_the_fallback_device_with_the_same_definition(batch: P.ProxyBatch) -> None:
+    from archrank.proxies.registry import Proxy
+    from archrank.proxies.runner import score_one
+
+    model = tiny_nb201(GOOD)
+    with ar._seeding.torch_seeded(0):
+        expected = P.synflow(model, batch)
+    fn = RunsOutOfMemory(failures=1)
+    with pytest.warns(P.ProxyWarning, match="synflow ran out of memory on cpu for cell X; retrying on cpu"):
+        value, where = score_one(Proxy("synflow", fn, False), model, batch, 0, "cell X", fallback=torch.device("cpu"))
+    assert (value, where) == (expected, "cpu") and fn.devices == ["cpu", "cpu"]
+    # without a fallback, or when the retry fails too, the score is NaN and named
+    with pytest.warns(P.ProxyWarning, match="failed on cell Y: OutOfMemoryError"):
+        assert math.isnan(score_one(Proxy("synflow", RunsOutOfMemory(1), False), model, batch, 0, "cell Y")[0])
+    with pytest.warns(P.ProxyWarning, match="retrying on cpu"), pytest.warns(P.ProxyWarning, match="failed on cell Z"):
+        lost = score_one(Proxy("s", RunsOutOfMemory(2), False), model, batch, 0, "cell Z", fallback=torch.device("cpu"))
+    assert math.isnan(lost[0])
+
+
+def test_shared_gradients_remember_running_out_of_memory(batch: P.ProxyBatch, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from archrank.proxies import runner
+
+    calls = []
+
+    def no_memory(model, batch):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+
+    monkeypatch.setattr(runner, "cross_entropy_grads", no_memory)
+    shared = runner._SharedGrads(tiny_nb201(GOOD), batch, 0)
+    for _ in range(3):
+        with pytest.raises(torch.cuda.OutOfMemoryError, match="simulated"):
+            shared()
+    assert len(calls) == 1  # later proxies fall back at once instead of filling the GPU again
+    # through score_one, each gradient proxy falls back to its own definition on the CPU
+    model = tiny_nb201(GOOD)
+    for name in ("grad_norm", "snip"):
+        with pytest.warns(P.ProxyWarning, match=f"{name} ran out of memory"):
+            value, _ = runner.score_one(P.get(name), model, batch, 0, "cell", shared, torch.device("cpu"))
+        with ar._seeding.torch_seeded(0):
+            assert value == P.get(name).fn(model, batch)
+
+
+def test_a_network_too_big_for_the_device_is_scored_on_the_cpu(batch: P.ProxyBatch, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from archrank.proxies.runner import score_architecture
+
+    space = ar.spaces.get("nb201")
+    original = ar.spaces.NB201Space.build_model
+
+    def too_big(self, arch, num_classes=10):  # type: ignore[no-untyped-def]
+        model = original(self, arch, num_classes)
+
+        move, tries = model.to, []
+
+        def no_room(*args, **kwargs):  # type: ignore[no-untyped-def]
+            tries.append(1)
+            if len(tries) == 1:  # the runner's move to the batch's device; the proxies' copies move fine
+                raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+            return move(*args, **kwargs)
+
+        model.to = no_room  # .cpu() still works
+        return model
+
+    expected = score_architecture(space, space.parse(GOOD), "cell", [P.get("params"), P.get("synflow")], batch, 0)
+    monkeypatch.setattr(ar.spaces.NB201Space, "build_model", too_big)
+    with pytest.warns(P.ProxyWarning, match="nb201 architecture cell does not fit in GPU memory"):
+        got = score_architecture(space, space.parse(GOOD), "cell", [P.get("params"), P.get("synflow")], batch, 0)
+    assert {k: v[:2] for k, v in got.items()} == {k: v[:2] for k, v in expected.items()}
 
 
 def test_bad_input_gets_clear_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -44,6 +44,13 @@ class ProxyBatch:
     def size(self) -> int:
         return int(self.inputs.shape[0])
 
+    def to(self, device: str | torch.device) -> ProxyBatch:
+        """The same images and labels on ``device`` (``self`` when they are already there)."""
+        dev = torch.device(device)
+        if self.inputs.device == dev:
+            return self
+        return ProxyBatch(self.inputs.to(dev), self.targets.to(dev), self.num_classes, self.dataset)
+
 
 def check_dataset(dataset: str) -> str:
     if dataset not in DATASETS:

@@ -64,26 +64,60 @@ def resolve_device(device: str | torch.device) -> torch.device:
 
 
 def score_one(
-    proxy: Proxy, model: torch.nn.Module, batch: ProxyBatch, seed: int, label: str, grads: Any = None
-) -> float:
-    """One proxy on one model. Failures, NaN and +inf become NaN with a ProxyWarning naming ``label``.
+    proxy: Proxy,
+    model: torch.nn.Module,
+    batch: ProxyBatch,
+    seed: int,
+    label: str,
+    grads: Any = None,
+    fallback: torch.device | None = None,
+) -> tuple[float, str]:
+    """One proxy on one model: ``(score, device type that computed it)``.
 
-    ``-inf`` is kept: log-valued proxies (nwot, zen) use it for a network that cannot tell its
-    inputs apart, which is the lowest score, not an error. ``grads``: a zero-argument callable
-    giving the shared cross-entropy weight gradients, used by proxies with ``from_grads``.
+    Failures, NaN and +inf become NaN with a ProxyWarning naming ``label``. ``-inf`` is kept:
+    log-valued proxies (nwot, zen) use it for a network that cannot tell its inputs apart,
+    which is the lowest score, not an error. ``grads``: a zero-argument callable giving the
+    shared cross-entropy weight gradients, used by proxies with ``from_grads``. ``fallback``:
+    where to retry, with the same network, images and seed, when the proxy runs out of CUDA
+    memory (the runner passes the CPU for GPU work). Splitting the batch instead would change
+    the batch-dependent proxies (nwot, jacob_cov, BatchNorm statistics); a CPU score is the
+    same definition, as the shipped CPU-computed table is.
     """
+    where = batch.inputs.device.type
     try:
-        with torch_seeded(seed):
-            if proxy.from_grads is not None and grads is not None:
-                value = float(proxy.from_grads(grads()))
-            else:
-                value = float(proxy.fn(model, batch))
+        return _run_checked(proxy, model, batch, seed, label, grads), where
+    except torch.cuda.OutOfMemoryError as err:
+        torch.cuda.empty_cache()
+        if fallback is None:
+            _failed(proxy, label, err)
+            return math.nan, where
+        warnings.warn(
+            f"proxy {proxy.name} ran out of memory on {where} for {label}; retrying on {fallback.type}",
+            ProxyWarning,
+            stacklevel=2,
+        )
+        try:
+            # the network moves, not a copy of it: a copy would need memory where there is none
+            return _run_checked(proxy, model.to(fallback), batch.to(fallback), seed, label, None), fallback.type
+        except Exception as retry_err:
+            _failed(proxy, label, retry_err)
+            return math.nan, fallback.type
     except Exception as err:  # one bad architecture must not end a run of thousands
-        if isinstance(err, torch.cuda.OutOfMemoryError):
-            torch.cuda.empty_cache()
-        warnings.warn(f"proxy {proxy.name} failed on {label}: {type(err).__name__}: {err}", ProxyWarning, stacklevel=3)
-        return math.nan
+        _failed(proxy, label, err)
+        return math.nan, where
+
+
+def _run_checked(proxy: Proxy, model: torch.nn.Module, batch: ProxyBatch, seed: int, label: str, grads: Any) -> float:
+    with torch_seeded(seed):
+        if proxy.from_grads is not None and grads is not None:
+            value = float(proxy.from_grads(grads()))
+        else:
+            value = float(proxy.fn(model, batch))
     return checked(proxy.name, value, label)
+
+
+def _failed(proxy: Proxy, label: str, err: BaseException) -> None:
+    warnings.warn(f"proxy {proxy.name} failed on {label}: {type(err).__name__}: {err}", ProxyWarning, stacklevel=3)
 
 
 def checked(name: str, value: float, label: str) -> float:
@@ -95,15 +129,27 @@ def checked(name: str, value: float, label: str) -> float:
 
 
 class _SharedGrads:
-    """The cross-entropy weight gradients of one model, computed on first use and then reused."""
+    """The cross-entropy weight gradients of one model, computed on first use and then reused.
+
+    Running out of CUDA memory is remembered: the next proxy that asks gets the error at once
+    (and retries on its fallback device) instead of filling the GPU again.
+    """
 
     def __init__(self, model: torch.nn.Module, batch: ProxyBatch, seed: int) -> None:
-        self.model, self.batch, self.seed, self.grads = model, batch, seed, None
+        self.model, self.batch, self.seed = model, batch, seed
+        self.grads: Any = None
+        self.out_of_memory: str | None = None
 
     def __call__(self) -> Any:
+        if self.out_of_memory is not None:
+            raise torch.cuda.OutOfMemoryError(self.out_of_memory)
         if self.grads is None:
-            with torch_seeded(self.seed):
-                self.grads = cross_entropy_grads(self.model, self.batch)
+            try:
+                with torch_seeded(self.seed):
+                    self.grads = cross_entropy_grads(self.model, self.batch)
+            except torch.cuda.OutOfMemoryError as err:
+                self.out_of_memory = str(err)
+                raise
         return self.grads
 
 
@@ -114,11 +160,10 @@ def score_architecture(
 
     The network is built once, with weights drawn from ``seed``, on the batch's device.
     """
-    device = batch.inputs.device
     model = build_network(sp, arch, label, batch.num_classes, seed)
     if model is None:
-        return {p.name: (math.nan, device.type, 0.0) for p in proxies}
-    return _score_built(sp, model.to(device), label, proxies, batch, seed)
+        return {p.name: (math.nan, batch.inputs.device.type, 0.0) for p in proxies}
+    return _score_built(sp, model, label, proxies, batch, seed)
 
 
 def build_network(sp: SearchSpace, arch: Any, label: str, num_classes: int, seed: int) -> torch.nn.Module | None:
@@ -138,12 +183,26 @@ def build_network(sp: SearchSpace, arch: Any, label: str, num_classes: int, seed
 def _score_built(
     sp: SearchSpace, model: torch.nn.Module, label: str, proxies: Sequence[Proxy], batch: ProxyBatch, seed: int
 ) -> dict[str, tuple[float, str, float]]:
+    """Move ``model`` to the batch's device and score it; a network whose weights do not fit in
+    CUDA memory is scored on the CPU, and one that runs out of memory in a proxy retries that
+    proxy on the CPU (:func:`score_one`)."""
+    try:
+        model = model.to(batch.inputs.device)
+    except torch.cuda.OutOfMemoryError as err:
+        torch.cuda.empty_cache()
+        warnings.warn(
+            f"the network of {sp.name} architecture {label} does not fit in GPU memory ({err}); scoring it on the CPU",
+            ProxyWarning,
+            stacklevel=3,
+        )
+        model, batch = model.cpu(), batch.to("cpu")
     shared = _SharedGrads(model, batch, seed)
+    fallback = torch.device("cpu") if batch.inputs.device.type == "cuda" else None
     out = {}
     for proxy in proxies:
         start = time.perf_counter()
-        value = score_one(proxy, model, batch, seed, f"{sp.name} architecture {label}", shared)
-        out[proxy.name] = (value, batch.inputs.device.type, time.perf_counter() - start)
+        value, where = score_one(proxy, model, batch, seed, f"{sp.name} architecture {label}", shared, fallback)
+        out[proxy.name] = (value, where, time.perf_counter() - start)
     return out
 
 
@@ -196,7 +255,7 @@ def score_stacked(
                 out[i][proxy.name] = (checked(proxy.name, value, label), dev.type, seconds)
     if alone:
         for i in built:
-            out[i].update(_score_built(sp, models[i].to(dev), labels[i], alone, batch, seed))  # type: ignore[union-attr]
+            out[i].update(_score_built(sp, models[i], labels[i], alone, batch, seed))  # type: ignore[arg-type]
     return out
 
 
