@@ -121,8 +121,8 @@ def timing(args: argparse.Namespace) -> None:
     space = ar.spaces.get("nb201")
     archs = space.sample(args.cells, seed=0)
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
-    if args.gpu_only and torch.cuda.is_available():
-        devices = [torch.device("cuda")]
+    if args.gpu_only:
+        devices = devices[1:]
     per_device = {}
     k = args.archs_per_launch
     for d in devices:
@@ -402,7 +402,7 @@ def main() -> int:
     parser.add_argument("--cells", type=int, default=20)
     parser.add_argument("--throughput-cells", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--gpu-only", action="store_true", help="skip the CPU timings when a GPU is present")
+    parser.add_argument("--gpu-only", action="store_true", help="time the GPU only (an error without CUDA)")
     parser.add_argument("--archs-per-launch", type=int, default=16, help="networks per stacked pass (GPU timing)")
     parser.add_argument("--cpu-stacked", action="store_true", help="also time stacked passes on the CPU")
     parser.add_argument("--seeds", type=int, default=10)
@@ -412,6 +412,9 @@ def main() -> int:
     parser.add_argument("--feature-set", choices=list(FEATURE_VARIANTS), default="7 proxies")
     parser.add_argument("--predictors", nargs="+", default=["gnn", "xgb", "gp", "rf", "ensemble"])
     args = parser.parse_args()
+    if args.gpu_only and not torch.cuda.is_available():
+        # without this check the run would time the CPU instead and overwrite its recorded figures
+        parser.error("--gpu-only needs a CUDA GPU, and none is available here")
     {"timing": timing, "correlation": correlation, "features": features}[args.part](args)
     return 0
 
