@@ -49,6 +49,8 @@ def test_study_table_and_summary() -> None:
     assert len(summary) == 4 and (summary["n_seeds"] == 2).all()
     ax = studies.plot_predictor_study(table)
     assert len(ax.get_lines()) == 2
+    sizes = sorted(table["train_size"].unique())
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(n) for n in sizes]
 
 
 def test_checkpoint_resumes_without_refitting(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -234,6 +234,10 @@ def plot_predictor_study(table: pd.DataFrame, score: str = "kendall_tau", ax: An
         ax.plot(part["train_size"], part["mean"], marker="o", label=label)
         ax.fill_between(part["train_size"], part["mean"] - std, part["mean"] + std, alpha=0.2)
     ax.set_xscale("log")
+    # label the sizes studied, not matplotlib's log ticks (2 x 10^1, 3 x 10^1, ... overlap)
+    sizes = sorted(stats["train_size"].unique())
+    ax.set_xticks(sizes, [str(n) for n in sizes])
+    ax.minorticks_off()
     ax.set_xlabel("training architectures")
     ax.set_ylabel(score.replace("_", " "))
     first = table.iloc[0]
