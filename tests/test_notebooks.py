@@ -11,7 +11,11 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 
 
 def test_there_are_notebooks() -> None:
-    assert {p.name for p in NOTEBOOKS} >= {"proxy_correlation_nb201.ipynb", "predictor_study.ipynb"}
+    assert {p.name for p in NOTEBOOKS} >= {
+        "proxy_correlation_nb201.ipynb",
+        "predictor_study.ipynb",
+        "search_nb201.ipynb",
+    }
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
