@@ -226,7 +226,7 @@ def test_shared_gradients_remember_running_out_of_memory(batch: P.ProxyBatch, mo
         raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
 
     monkeypatch.setattr(runner, "cross_entropy_grads", no_memory)
-    shared = runner._SharedGrads(tiny_nb201(GOOD), batch, 0)
+    shared = runner._SharedGrads(runner.cross_entropy_grads, tiny_nb201(GOOD), batch, 0)
     for _ in range(3):
         with pytest.raises(torch.cuda.OutOfMemoryError, match="simulated"):
             shared()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
 import pytest
@@ -128,6 +129,28 @@ def test_a_failing_stacked_pass_falls_back_to_one_network_at_a_time(monkeypatch)
     np.testing.assert_array_equal(
         fallback[["synflow", "nwot"]].to_numpy(float), one[["synflow", "nwot"]].to_numpy(float)
     )
+
+
+def test_stacked_gradient_proxies_share_one_failed_gradient_pass(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    archs = [str(a) for a in SPACE.sample(3, seed=5)]
+    names = ["grad_norm", "snip", "plain"]
+    kwargs = {"space": "nb201", "batch_size": 8, "cache": None, "progress": False, "precomputed": False}
+    one = P.compute(archs, names, archs_per_launch=1, **kwargs)
+    calls = []
+
+    def out_of_memory(stacked, batch):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+
+    monkeypatch.setattr(batched, "cross_entropy_block_grads", out_of_memory)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fallback = P.compute(archs, names, archs_per_launch=3, **kwargs)
+    assert [str(w.message).split(" (")[0] for w in caught] == [
+        f"stacked {name} failed on 3 nb201 networks" for name in names
+    ]
+    assert len(calls) == 1  # snip and plain do not fill the GPU again
+    np.testing.assert_array_equal(fallback[names].to_numpy(float), one[names].to_numpy(float))
 
 
 def test_archs_per_launch_is_checked() -> None:

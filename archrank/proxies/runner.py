@@ -6,7 +6,7 @@ import contextlib
 import math
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -129,14 +129,15 @@ def checked(name: str, value: float, label: str) -> float:
 
 
 class _SharedGrads:
-    """The cross-entropy weight gradients of one model, computed on first use and then reused.
+    """``compute(model, batch)`` (the cross-entropy weight gradients, one network's or a stacked
+    network's) under ``seed``, computed on first use and then reused by every proxy of them.
 
     Running out of CUDA memory is remembered: the next proxy that asks gets the error at once
-    (and retries on its fallback device) instead of filling the GPU again.
+    (and falls back) instead of filling the GPU again.
     """
 
-    def __init__(self, model: torch.nn.Module, batch: ProxyBatch, seed: int) -> None:
-        self.model, self.batch, self.seed = model, batch, seed
+    def __init__(self, compute: Callable[[Any, ProxyBatch], Any], model: Any, batch: ProxyBatch, seed: int) -> None:
+        self.compute, self.model, self.batch, self.seed = compute, model, batch, seed
         self.grads: Any = None
         self.out_of_memory: str | None = None
 
@@ -146,7 +147,7 @@ class _SharedGrads:
         if self.grads is None:
             try:
                 with torch_seeded(self.seed):
-                    self.grads = cross_entropy_grads(self.model, self.batch)
+                    self.grads = self.compute(self.model, self.batch)
             except torch.cuda.OutOfMemoryError as err:
                 self.out_of_memory = str(err)
                 raise
@@ -196,7 +197,7 @@ def _score_built(
             stacklevel=3,
         )
         model, batch = model.cpu(), batch.to("cpu")
-    shared = _SharedGrads(model, batch, seed)
+    shared = _SharedGrads(cross_entropy_grads, model, batch, seed)
     fallback = torch.device("cpu") if batch.inputs.device.type == "cuda" else None
     out = {}
     for proxy in proxies:
@@ -232,17 +233,16 @@ def score_stacked(
         except Exception as err:
             _stacking_failed("stacking", len(built), sp.name, err)
             alone, together = alone + together, []
+        else:
+            shared = _SharedGrads(batched.cross_entropy_block_grads, stacked, batch, seed)
         setup = time.perf_counter() - start
-        shared_grads = None
         for proxy in together:
             start = time.perf_counter()
             fn, from_grads = batched.STACKED[proxy.name]
             try:
                 with torch_seeded(seed):
                     if from_grads is not None:
-                        if shared_grads is None:
-                            shared_grads = batched.cross_entropy_block_grads(stacked, batch)
-                        values = from_grads(shared_grads, stacked.k).tolist()
+                        values = from_grads(shared(), stacked.k).tolist()
                     else:
                         values = fn(stacked, batch).tolist()
             except Exception as err:  # fall back to one network at a time for this proxy
