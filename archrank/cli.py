@@ -166,7 +166,7 @@ def study_predictors(
     from archrank import predictors as predictor_mod
     from archrank import proxies, studies
 
-    names = predictor or [n for n in predictor_mod.names() if n != "ensemble"]
+    names = predictor or predictor_mod.names(wrappers=False)
     features = None
     if proxy_features:
         chosen = [p.strip() for p in proxy_features.split(",") if p.strip()]

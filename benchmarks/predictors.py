@@ -176,7 +176,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=["quality", "timing", "all"], default="all")
     parser.add_argument("--spaces", nargs="+", choices=list(CASES), default=list(CASES))
-    parser.add_argument("--predictors", nargs="+", default=[n for n in ar.predictors.names() if n != "ensemble"])
+    parser.add_argument("--predictors", nargs="+", default=ar.predictors.names(wrappers=False))
     parser.add_argument("--sizes", type=int, nargs="+", default=list(studies.DEFAULT_TRAIN_SIZES))
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--test-size", type=int, default=1000)

@@ -20,6 +20,7 @@ FAST = {
     "mlp_ensemble": {"epochs": 30, "n_members": 2},
     "gnn": {"epochs": 15, "n_members": 2},
     "ensemble": {"members": ("xgb", "rf")},
+    "tuned": {"estimator": "rf", "param_grid": {"n_estimators": [40], "min_samples_leaf": [1, 3]}, "cv": 3},
 }
 
 

@@ -11,6 +11,8 @@ rf             scikit-learn random forest                           adjacency_on
 mlp_ensemble   BANANAS ensemble of MLPs                             path
 gnn            GIN ensemble (torch-geometric), MSE or ranking loss  graph
 ensemble       mean of several predictors (default xgb, gp, gnn)    each member's own
+tuned          any of them, its hyperparameters picked by K-fold    the estimator's
+               cross-validation on the training data (Kendall tau)
 =============  ===================================================  ==================
 
 All take ``random_state``, support ``predict(X, return_std=True)``, ``sklearn.base.clone`` and
@@ -32,6 +34,7 @@ from archrank.predictors.gnn import GNNPredictor
 from archrank.predictors.gp import GPPredictor
 from archrank.predictors.neural import MLPEnsemblePredictor
 from archrank.predictors.trees import RFPredictor, XGBPredictor
+from archrank.predictors.tuning import TunedPredictor
 
 _PREDICTORS: dict[str, type[ArchPredictor]] = {
     "gp": GPPredictor,
@@ -40,12 +43,13 @@ _PREDICTORS: dict[str, type[ArchPredictor]] = {
     "mlp_ensemble": MLPEnsemblePredictor,
     "gnn": GNNPredictor,
     "ensemble": EnsemblePredictor,
+    "tuned": TunedPredictor,
 }
 
 
-def names() -> list[str]:
-    """Names accepted by :func:`make`."""
-    return list(_PREDICTORS)
+def names(wrappers: bool = True) -> list[str]:
+    """Names accepted by :func:`make`; ``wrappers=False`` leaves out ``ensemble`` and ``tuned``, which wrap others."""
+    return [n for n in _PREDICTORS if wrappers or n not in ("ensemble", "tuned")]
 
 
 def make(name: str, space: Any = None, encoding: str = "auto", **hyperparameters: Any) -> ArchPredictor:
@@ -88,6 +92,7 @@ __all__ = [
     "GPPredictor",
     "MLPEnsemblePredictor",
     "RFPredictor",
+    "TunedPredictor",
     "XGBPredictor",
     "load",
     "make",

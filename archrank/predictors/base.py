@@ -135,6 +135,8 @@ class ArchPredictor(RegressorMixin, BaseEstimator):
         "categorical",
         "gnn_embedding",
     )
+    #: hyperparameter -> values that :class:`~archrank.predictors.tuning.TunedPredictor` tries by default
+    tuning_grid: ClassVar[dict[str, list[Any]]] = {}
 
     # --- input handling -------------------------------------------------------------------
     def _encoding_name(self, space_name: str) -> str:

@@ -91,6 +91,7 @@ class GNNPredictor(ArchPredictor):
 
     default_encoding: ClassVar[dict[str, str]] = {"*": "graph"}
     accepted_encodings: ClassVar[tuple[str, ...]] = ("graph",)
+    tuning_grid: ClassVar[dict[str, list[Any]]] = {"loss": ["mse", "ranking"], "lr": [0.002, 0.005]}
 
     def __init__(
         self,

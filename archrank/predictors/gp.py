@@ -33,6 +33,10 @@ class GPPredictor(ArchPredictor):
     """
 
     default_encoding: ClassVar[dict[str, str]] = {"*": "categorical"}
+    tuning_grid: ClassVar[dict[str, list[Any]]] = {
+        "kernel": ["auto", "rbf"],
+        "target_transform": ["rank_gauss", "none"],
+    }
 
     def __init__(
         self,

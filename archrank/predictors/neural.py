@@ -50,6 +50,7 @@ class MLPEnsemblePredictor(ArchPredictor):
     """
 
     default_encoding: ClassVar[dict[str, str]] = {"*": "path"}
+    tuning_grid: ClassVar[dict[str, list[Any]]] = {"lr": [0.003, 0.01], "loss": ["mae", "mse"]}
 
     def __init__(
         self,

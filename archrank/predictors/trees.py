@@ -23,6 +23,11 @@ class XGBPredictor(ArchPredictor):
     """
 
     default_encoding: ClassVar[dict[str, str]] = {"*": "adjacency_onehot"}
+    tuning_grid: ClassVar[dict[str, list[Any]]] = {
+        "max_depth": [3, 6],
+        "learning_rate": [0.05, 0.1],
+        "min_child_weight": [1.0, 3.0],
+    }
 
     def __init__(
         self,
@@ -94,6 +99,7 @@ class RFPredictor(ArchPredictor):
     """scikit-learn random forest; std is the spread of the individual trees' predictions."""
 
     default_encoding: ClassVar[dict[str, str]] = {"*": "adjacency_onehot"}
+    tuning_grid: ClassVar[dict[str, list[Any]]] = {"max_features": [0.3, 0.5, 1.0], "min_samples_leaf": [1, 3]}
 
     def __init__(
         self,
