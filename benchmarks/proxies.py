@@ -250,12 +250,14 @@ def _predictor_variants() -> dict[str, Any]:
     from archrank.predictors import make
 
     ranking_gnn, gnn5 = make("gnn", loss="ranking"), make("gnn", n_members=5)
+    tuned_xgb, tuned_gp = make("tuned", estimator="xgb"), make("tuned", estimator="gp")  # their declared grids, 5 folds
     return {
         "ensemble (xgb, gp, gnn, rf)": make("ensemble", members=("xgb", "gp", "gnn", "rf")),
         "ensemble (xgb, gp, gnn, mlp_ensemble)": make("ensemble", members=("xgb", "gp", "gnn", "mlp_ensemble")),
         "ensemble (gp, gnn)": make("ensemble", members=("gp", "gnn")),
         "ensemble (xgb, gp, gnn with 5 networks)": make("ensemble", members=("xgb", "gp", gnn5)),
         "ensemble (xgb, gp, gnn with ranking loss)": make("ensemble", members=("xgb", "gp", ranking_gnn)),
+        "ensemble (xgb and gp tuned by 5-fold CV, gnn)": make("ensemble", members=(tuned_xgb, tuned_gp, "gnn")),
         "xgb": make("xgb"),
         "gp": make("gp"),
         "gnn": make("gnn"),
