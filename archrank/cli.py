@@ -161,12 +161,19 @@ def study_predictors(
         str | None,
         typer.Option(help="comma-separated proxies from the shipped precomputed table to add as features"),
     ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="predictor hyperparameter PREDICTOR.NAME=VALUE (JSON or text value; repeat)"),
+    ] = None,
 ) -> None:
     """Fit predictors on growing training sets and score their ranking of held-out architectures."""
     from archrank import predictors as predictor_mod
     from archrank import proxies, studies
 
     names = predictor or predictor_mod.names(wrappers=False)
+    settings = _named_settings(set_ or [], names, "predictor")
+    # a run's label names its settings, so a checkpoint never mixes two settings of one predictor
+    labelled = {_settings_label(name, settings[name]): predictor_mod.make(name, **settings[name]) for name in names}
     features = None
     if proxy_features:
         chosen = [p.strip() for p in proxy_features.split(",") if p.strip()]
@@ -177,7 +184,7 @@ def study_predictors(
         dataset=dataset,
         metric=metric,
         epochs=epochs,
-        predictors=names,
+        predictors=labelled,
         train_sizes=_int_list(train_sizes),
         seeds=range(seeds),
         test_size=test_size,
@@ -185,10 +192,11 @@ def study_predictors(
         features=features,
     )
     summary = studies.summarize(table)
-    typer.echo(f"{'predictor':14s} {'n':>5s} {'tau':>13s} {'spearman':>13s} {'prec@10%':>13s} {'fit s':>7s}")
+    width = max(14, *(len(label) for label in labelled))
+    typer.echo(f"{'predictor':{width}s} {'n':>5s} {'tau':>13s} {'spearman':>13s} {'prec@10%':>13s} {'fit s':>7s}")
     for r in summary.itertuples(index=False):
         typer.echo(
-            f"{r.predictor:14s} {r.train_size:5d} {r.kendall_tau_mean:6.3f}+-{r.kendall_tau_std:5.3f}"
+            f"{r.predictor:{width}s} {r.train_size:5d} {r.kendall_tau_mean:6.3f}+-{r.kendall_tau_std:5.3f}"
             f" {r.spearman_mean:6.3f}+-{r.spearman_std:5.3f} {r.precision_at_10pct_mean:6.3f}+-"
             f"{r.precision_at_10pct_std:5.3f} {r.fit_seconds_mean:7.2f}"
         )
@@ -200,6 +208,13 @@ def study_predictors(
 
         matplotlib.use("Agg")
         _save_figure(studies.plot_predictor_study(table).figure, plot)
+
+
+def _settings_label(name: str, settings: dict) -> str:
+    """``gnn`` or ``gnn(loss=ranking,lr=0.01)``: a predictor's name with the settings given on the command line."""
+    if not settings:
+        return name
+    return f"{name}({','.join(f'{key}={value}' for key, value in sorted(settings.items()))})"
 
 
 def _save_figure(fig: object, path: str) -> None:
@@ -308,18 +323,21 @@ def study_proxies(
         _save_figure(studies.plot_proxy_scatter(table, bench, metric=metric, epochs=epochs, proxies=proxy), plot)
 
 
-def _strategy_settings(settings: list[str], strategies: list[str]) -> dict[str, dict]:
-    """``["npenas.warm_start=100", ...]`` -> ``{"npenas": {"warm_start": 100}, ...}`` (values parsed as JSON)."""
+def _named_settings(settings: list[str], names: list[str], kind: str) -> dict[str, dict]:
+    """``["npenas.warm_start=100", ...]`` -> ``{"npenas": {"warm_start": 100}, ...}`` (values parsed as JSON).
+
+    ``names``: the strategies or predictors run (``kind`` says which, for the error messages).
+    """
     import json
 
-    out: dict[str, dict] = {name: {} for name in strategies}
+    out: dict[str, dict] = {name: {} for name in names}
     for item in settings:
         target, sep, text = item.partition("=")
         name, dot, key = target.partition(".")
         if not sep or not dot or not key:
-            raise ValueError(f"--set wants STRATEGY.NAME=VALUE, got {item!r}")
+            raise ValueError(f"--set wants {kind.upper()}.NAME=VALUE, got {item!r}")
         if name not in out:
-            raise ValueError(f"--set {item!r}: strategy {name!r} is not searched (strategies: {strategies})")
+            raise ValueError(f"--set {item!r}: {kind} {name!r} is not run ({kind} names: {names})")
         try:
             out[name][key] = json.loads(text)
         except json.JSONDecodeError:
@@ -352,7 +370,7 @@ def search_command(
     from archrank import search
 
     names = strategy or ["random", "evolution", "npenas"]
-    hyperparameters = _strategy_settings(set_ or [], names)
+    hyperparameters = _named_settings(set_ or [], names, "strategy")
     bench = datasets.load(benchmark, dataset)
     reports = [report] if report and report in bench.metrics() else []
     oracle = search.BenchmarkOracle(bench, metric=metric, epochs=epochs, report=reports)

@@ -80,3 +80,33 @@ def test_cli_study_predictors(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert len(pd.read_csv(out)) == 4
     bad = CliRunner().invoke(app, ["study", "predictors", "nb201", "-p", "svm", "--seeds", "1"])
     assert bad.exit_code == 2 and "svm" in bad.output
+
+
+def test_cli_study_predictors_with_settings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out, checkpoint = tmp_path / "t.csv", tmp_path / "ck.csv"
+    args = ["study", "predictors", "nb201", "-p", "rf", "-p", "tuned", "--train-sizes", "30", "--seeds", "2"]
+    args += ["--test-size", "100", "--out", str(out), "--checkpoint", str(checkpoint), "--set", "rf.n_estimators=20"]
+    args += [
+        "--set",
+        "tuned.estimator=rf",
+        "--set",
+        'tuned.param_grid={"n_estimators": [20], "min_samples_leaf": [1, 5]}',
+    ]
+    args += ["--set", "tuned.cv=3"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    labels = set(pd.read_csv(out).predictor)
+    tuned = 'tuned(cv=3,estimator=rf,param_grid={"n_estimators": [20], "min_samples_leaf": [1, 5]})'
+    assert labels == {"rf(n_estimators=20)", tuned.replace('"', "'")}, labels
+    # the same predictor name with other settings is another label, so the checkpoint does not serve it
+    other = ["study", "predictors", "nb201", "-p", "rf", "--train-sizes", "30", "--seeds", "2", "--test-size", "100"]
+    result = CliRunner().invoke(app, other + ["--checkpoint", str(checkpoint), "--set", "rf.n_estimators=30"])
+    assert result.exit_code == 0, result.output
+    assert set(pd.read_csv(checkpoint).predictor) == labels | {"rf(n_estimators=30)"}
+    for bad_set, message in (
+        ("rf.n_trees=5", "n_trees"),
+        ("gnn.epochs=5", "not run"),
+        ("rf=5", "PREDICTOR.NAME=VALUE"),
+    ):
+        bad = CliRunner().invoke(app, other + ["--set", bad_set])
+        assert bad.exit_code == 2 and message in bad.output, bad.output
