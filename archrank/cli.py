@@ -277,6 +277,89 @@ def proxies_command(
     typer.echo(with_index.to_string(float_format=lambda v: f"{v:.6g}"))
 
 
+@app.command("rank")
+@_guard
+def rank_command(
+    space: Annotated[str, typer.Argument(help="nb201, nb101 or darts")],
+    train: Annotated[str, typer.Option(help="CSV of your measured results: an 'arch' column and a target column")],
+    target: Annotated[str | None, typer.Option(help="target column of --train; default: its only numeric one")] = None,
+    candidates: Annotated[
+        str | None, typer.Option(help="architectures to rank: a .csv with an 'arch' column, or one string per line")
+    ] = None,
+    sample: Annotated[int | None, typer.Option(min=1, help="rank this many random architectures")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="rank every architecture of the space (nb201, nb101)")] = False,
+    predictor: Annotated[str, typer.Option("--predictor", "-p", help="predictor name")] = "ensemble",
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="predictor hyperparameter PREDICTOR.NAME=VALUE (JSON or text value; repeat)"),
+    ] = None,
+    proxy_features: Annotated[
+        str | None, typer.Option(help="comma-separated zero-cost proxies to add as features (scored, cached)")
+    ] = None,
+    dataset: Annotated[str, typer.Option(help="image dataset of the proxies' input batch")] = "cifar10",
+    cache: Annotated[str | None, typer.Option(help="proxy cache file (default: ~/.cache/archrank)")] = None,
+    keep_known: Annotated[
+        bool, typer.Option(help="also rank candidates already in --train (by default left out, up to isomorphism)")
+    ] = False,
+    k: Annotated[int, typer.Option("-k", min=1, help="how many of the best to print")] = 10,
+    seed: Annotated[int, typer.Option(help="seed of the predictor (and of --sample)")] = 0,
+    out: Annotated[str | None, typer.Option(help="write every ranked candidate to this CSV")] = None,
+    save: Annotated[str | None, typer.Option(help="save the fitted predictor to this file")] = None,
+) -> None:
+    """Fit a predictor on your own results and rank untrained candidate architectures, best first."""
+    from archrank import predictors as predictor_mod
+    from archrank import proxies
+
+    sp = spaces.get(space)
+    if sum([candidates is not None, sample is not None, all_]) != 1:
+        raise typer.BadParameter("give exactly one of --candidates FILE, --sample N or --all")
+    train_archs, y = datasets.read_results(train, sp, target)
+    if candidates is not None:
+        pool = datasets.read_architectures(candidates, sp)
+    else:
+        pool = sp.sample(sample, seed=seed) if sample is not None else sp.all()
+    if not keep_known:
+        known = {sp.canonical(a) for a in train_archs}
+        kept = [a for a in pool if sp.canonical(a) not in known]
+        if len(kept) < len(pool):
+            typer.echo(
+                f"left out {len(pool) - len(kept)} candidate(s) computing the same function as a cell of {train} "
+                "(space.canonical; --keep-known ranks them too)",
+                err=True,
+            )
+        if not kept:
+            raise ValueError(f"every candidate is already in {train}; pass --keep-known to rank them anyway")
+        pool = kept
+    settings = _named_settings(set_ or [], [predictor], "predictor")[predictor]
+    model = predictor_mod.make(predictor, space=sp, random_state=seed, **settings)
+    X_train, candidate_features = train_archs, None
+    if proxy_features:
+        chosen = [p.strip() for p in proxy_features.split(",") if p.strip()]
+        scores = proxies.compute(
+            train_archs + pool, chosen, space=sp, dataset=dataset, seed=seed, cache=cache or "auto"
+        )
+        features = proxies.as_features(scores, chosen).drop(columns="arch")  # ranks over train + candidates
+        missing = features.isna().any(axis=1).to_numpy()
+        if missing.any():
+            first = (train_archs + pool)[int(missing.argmax())]
+            raise ValueError(f"{int(missing.sum())} architecture(s) got a NaN proxy score, the first is {first}")
+        n = len(train_archs)
+        X_train = predictor_mod.with_features(train_archs, features.iloc[:n])
+        candidate_features = features.iloc[n:]
+    model.fit(X_train, y)
+    ranked = predictor_mod.rank_candidates(model, pool, candidate_features)
+    label = _settings_label(predictor, settings)
+    typer.echo(
+        f"{label} fitted on {len(train_archs)} results; {len(pool)} candidates ranked; the {min(k, len(pool))} best:"
+    )
+    typer.echo(ranked.head(k).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    if out:
+        ranked.to_csv(out, index=False)
+        typer.echo(f"wrote {out}")
+    if save:
+        typer.echo(f"wrote {model.save(save)}")
+
+
 @study_app.command("proxies")
 @_guard
 def study_proxies(

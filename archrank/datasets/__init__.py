@@ -1,7 +1,8 @@
 """Bundled NAS benchmark tables: ``load("nb201" | "nb101" | "darts", dataset=...)``.
 
 All data ships inside the package (converted by ``scripts/convert_data.py``; sources credited
-in the README and NOTICE) and is checked against its SHA-256 on load.
+in the README and NOTICE) and is checked against its SHA-256 on load. The user's own results and
+candidate lists are read by ``read_results`` and ``read_architectures``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 
 from archrank._datafiles import load_json, load_npz
 from archrank.datasets.benchmark import Benchmark, MetricInfo
+from archrank.datasets.results_file import read_architectures, read_results
 from archrank.errors import UnknownChoiceError
 from archrank.spaces import get as get_space
 from archrank.spaces.darts import OPS as DARTS_OPS
@@ -132,4 +134,4 @@ def load(name: str, dataset: str = "cifar10", data_dir: str | Path | None = None
     return loader(ds, root)
 
 
-__all__ = ["DATASETS", "Benchmark", "MetricInfo", "load", "names"]
+__all__ = ["DATASETS", "Benchmark", "MetricInfo", "load", "names", "read_architectures", "read_results"]

@@ -16,7 +16,8 @@ tuned          any of them, its hyperparameters picked by K-fold    the estimato
 =============  ===================================================  ==================
 
 All take ``random_state``, support ``predict(X, return_std=True)``, ``sklearn.base.clone`` and
-``save(path)`` / :func:`load`.
+``save(path)`` / :func:`load`. :func:`rank_candidates` orders candidate architectures by a fitted
+predictor.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from archrank.predictors.ensemble import EnsemblePredictor
 from archrank.predictors.gnn import GNNPredictor
 from archrank.predictors.gp import GPPredictor
 from archrank.predictors.neural import MLPEnsemblePredictor
+from archrank.predictors.ranking import rank_candidates
 from archrank.predictors.trees import RFPredictor, XGBPredictor
 from archrank.predictors.tuning import TunedPredictor
 
@@ -97,6 +99,7 @@ __all__ = [
     "load",
     "make",
     "names",
+    "rank_candidates",
     "split_inputs",
     "with_features",
 ]
