@@ -316,8 +316,13 @@ def rank_command(
     train_archs, y = datasets.read_results(train, sp, target)
     if candidates is not None:
         pool = datasets.read_architectures(candidates, sp)
+    elif sample is not None:
+        pool = sp.sample(sample, seed=seed)
     else:
-        pool = sp.sample(sample, seed=seed) if sample is not None else sp.all()
+        try:
+            pool = sp.all()
+        except NotImplementedError as err:
+            raise typer.BadParameter(f"{err}; rank --sample N or --candidates FILE instead") from None
     if not keep_known:
         known = {sp.canonical(a) for a in train_archs}
         kept = [a for a in pool if sp.canonical(a) not in known]

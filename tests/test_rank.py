@@ -169,3 +169,11 @@ def test_cli_rank_errors(results_csv, tmp_path) -> None:  # type: ignore[no-unty
         assert result.exit_code == 2 and message in result.output, (extra, result.output)
     result = CliRunner().invoke(app, ["rank", "nb201", "--train", str(tmp_path / "nope.csv"), "--all"])
     assert result.exit_code == 2 and "does not exist" in result.output
+    darts = ar.datasets.load("darts")
+    cells = darts.archs()[:10]
+    path = tmp_path / "darts.csv"
+    pd.DataFrame({"arch": [str(a) for a in cells], "acc": darts.values("valid_accuracy", None, cells)}).to_csv(
+        path, index=False
+    )
+    result = CliRunner().invoke(app, ["rank", "darts", "--train", str(path), "--all"])
+    assert result.exit_code == 2 and "too large to enumerate" in result.output and "--sample" in result.output
