@@ -351,9 +351,10 @@ def rank_command(
         n = len(train_archs)
         X_train = predictor_mod.with_features(train_archs, features.iloc[:n])
         candidate_features = features.iloc[n:]
+    label = _settings_label(predictor, settings)
+    typer.echo(f"fitting {label} on {len(train_archs)} results, then predicting {len(pool)} candidates ...", err=True)
     model.fit(X_train, y)
     ranked = predictor_mod.rank_candidates(model, pool, candidate_features)
-    label = _settings_label(predictor, settings)
     typer.echo(
         f"{label} fitted on {len(train_archs)} results; {len(pool)} candidates ranked; the {min(k, len(pool))} best:"
     )
