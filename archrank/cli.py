@@ -43,6 +43,8 @@ def _guard(func):  # type: ignore[no-untyped-def]
             _fail(str(err), EXIT_BAD_INPUT)
         except (KeyError, ValueError) as err:  # e.g. a score table without the asked-for column
             _fail(str(err).strip("'\""), EXIT_BAD_INPUT)
+        except TypeError as err:  # e.g. --set NAME=VALUE with a value of the wrong type
+            _fail(f"{err}", EXIT_BAD_INPUT)
 
     return wrapper
 
@@ -336,7 +338,7 @@ def rank_command(
             raise ValueError(f"every candidate is already in {train}; pass --keep-known to rank them anyway")
         pool = kept
     settings = _named_settings(set_ or [], [predictor], "predictor")[predictor]
-    model = predictor_mod.make(predictor, space=sp, random_state=seed, **settings)
+    model = predictor_mod.make(predictor, **{"space": sp, "random_state": seed, **settings})  # --set wins
     X_train, candidate_features = train_archs, None
     if proxy_features:
         chosen = [p.strip() for p in proxy_features.split(",") if p.strip()]

@@ -164,6 +164,7 @@ def test_cli_rank_errors(results_csv, tmp_path) -> None:  # type: ignore[no-unty
         (["--all", "--set", "gnn.epochs=3"], "not run"),
         (["--candidates", str(tmp_path / "none.txt")], "does not exist"),
         (["--candidates", str(results_csv)], "already in"),
+        (["--all", "-p", "rf", "--set", "rf.random_state=x"], "random_state"),
     ):
         result = CliRunner().invoke(app, base + extra)
         assert result.exit_code == 2 and message in result.output, (extra, result.output)
