@@ -345,7 +345,10 @@ def rank_command(
         scores = proxies.compute(
             train_archs + pool, chosen, space=sp, dataset=dataset, seed=seed, cache=cache or "auto"
         )
-        features = proxies.as_features(scores, chosen).drop(columns="arch")  # ranks over train + candidates
+        reference = _shipped_reference(sp.name, dataset, chosen)
+        where = f"the shipped {sp.name}/{dataset} table" if reference is not None else "the scored architectures"
+        typer.echo(f"proxy features: quantiles among {where}", err=True)
+        features = proxies.as_features(scores, chosen, reference=reference).drop(columns="arch")
         missing = features.isna().any(axis=1).to_numpy()
         if missing.any():
             first = (train_archs + pool)[int(missing.argmax())]
@@ -412,6 +415,19 @@ def study_proxies(
 
         matplotlib.use("Agg")
         _save_figure(studies.plot_proxy_scatter(table, bench, metric=metric, epochs=epochs, proxies=proxy), plot)
+
+
+def _shipped_reference(space: str, dataset: str, chosen: list[str]) -> object:
+    """The shipped score table of ``space``/``dataset`` when it holds every ``chosen`` proxy, else None.
+
+    Quantiles among it do not depend on which architectures a run scores, so a saved predictor
+    reads the features of later candidates the same way."""
+    from archrank import proxies
+
+    if (space, dataset) not in proxies.available_precomputed():
+        return None
+    table = proxies.load_precomputed(space, dataset)
+    return table if all(p in table.columns for p in chosen) else None
 
 
 def _named_settings(settings: list[str], names: list[str], kind: str) -> dict[str, dict]:

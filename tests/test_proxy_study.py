@@ -169,3 +169,28 @@ def test_cli_proxies_and_study(tmp_path) -> None:  # type: ignore[no-untyped-def
     assert result.exit_code == 2 and "unknown proxy" in result.output
     result = runner.invoke(app, ["proxies", "nb201", "--sample", "1", "--archs-per-launch", "many"])
     assert result.exit_code == 2 and "--archs-per-launch takes 'auto'" in result.output
+
+
+def test_proxy_features_against_a_reference_table(table: pd.DataFrame) -> None:
+    names = ["synflow", "nwot", "jacob_cov"]
+    own = proxies.as_features(table, names)
+    # the table as its own reference gives the default quantiles exactly
+    pd.testing.assert_frame_equal(proxies.as_features(table, names, reference=table), own)
+    # a few cells placed among the whole table get their whole-table quantiles, whatever else is scored
+    few = table.sample(40, random_state=3)
+    placed = proxies.as_features(few, names, reference=table).set_index("arch")
+    np.testing.assert_array_equal(placed.to_numpy(), own.set_index("arch").loc[placed.index].to_numpy())
+    assert not np.allclose(placed.to_numpy(), proxies.as_features(few, names).set_index("arch").to_numpy())
+    # scores outside the reference are clipped to [0, 1]; NaN stays NaN; between two scores: in between
+    ref = pd.DataFrame({"arch": list("abcde"), "synflow": [1.0, 2.0, 3.0, 4.0, np.nan]})
+    odd = pd.DataFrame({"arch": list("vwxyz"), "synflow": [-np.inf, 0.5, 2.0, 2.5, np.nan]})
+    got = proxies.as_features(odd, ["synflow"], reference=ref)["synflow"].to_numpy()
+    np.testing.assert_array_equal(got[:3], [0.0, 0.0, 1 / 3])
+    assert 1 / 3 < got[3] < 2 / 3 and np.isnan(got[4])
+    with pytest.raises(KeyError, match="reference table has no column"):
+        proxies.as_features(table, ["synflow"], reference=table[["arch", "nwot"]])
+    with pytest.raises(ValueError, match="reference"):
+        proxies.as_features(table, ["synflow"], mean_rank=["synflow", "nwot"], reference=table)
+    with pytest.raises(ValueError, match="reference"):
+        proxies.as_features(table, ["synflow"], transform="none", reference=table)
+    assert ("nb201", "cifar10") in proxies.available_precomputed()

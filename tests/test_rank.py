@@ -153,6 +153,19 @@ def test_cli_rank_with_proxy_features_and_candidate_file(results_csv, tmp_path) 
     assert len(ranked) == 41 and BEST in set(ranked.arch)
     # the best cell of the space is ranked in the top quarter of these candidates
     assert int(ranked.loc[ranked.arch == BEST, "rank"].iloc[0]) <= 10
+    # features are quantiles among the shipped table, so they do not depend on the candidate set:
+    # ranking a subset again gives the same predictions for it
+    assert "quantiles among the shipped nb201/cifar10 table" in result.output
+    subset = tmp_path / "subset.txt"
+    subset.write_text("\n".join(ranked.arch[::4]) + "\n")
+    again = tmp_path / "again.csv"
+    args[args.index(str(cands))] = str(subset)
+    args[args.index(str(out))] = str(again)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    second = pd.read_csv(again).set_index("arch").predicted
+    assert sorted(second.index) == sorted(ranked.arch[::4])
+    np.testing.assert_allclose(second, ranked.set_index("arch").predicted.loc[second.index])
 
 
 def test_cli_rank_errors(results_csv, tmp_path) -> None:  # type: ignore[no-untyped-def]

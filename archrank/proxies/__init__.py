@@ -9,6 +9,7 @@ from archrank.proxies.activation import epe_nas, jacob_cov, nwot, zen
 from archrank.proxies.cost import flops, l2_norm, params
 from archrank.proxies.features import as_features
 from archrank.proxies.inputs import DATASETS, ProxyBatch, input_batch
+from archrank.proxies.precomputed import available as available_precomputed
 from archrank.proxies.precomputed import load_precomputed
 from archrank.proxies.registry import PROXIES, Proxy, get, names
 from archrank.proxies.runner import DEFAULT_PROXIES, DEFINITIONS_VERSION, ProxyWarning, compute
@@ -23,6 +24,7 @@ __all__ = [
     "ProxyBatch",
     "ProxyWarning",
     "as_features",
+    "available_precomputed",
     "compute",
     "epe_nas",
     "fisher",

@@ -15,6 +15,7 @@ def as_features(
     proxies: Sequence[str] | None = None,
     transform: Literal["quantile", "none"] = "quantile",
     mean_rank: Sequence[str] | None = None,
+    reference: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """An ``arch`` column plus one feature column per proxy, ready for ``predictor_study(features=...)``
     or :func:`archrank.predictors.with_features`.
@@ -26,6 +27,12 @@ def as_features(
     ``"none"`` keeps the raw scores. ``mean_rank``: proxies whose rank aggregate
     (:func:`archrank.studies.mean_rank`, the zero-cost combination of the proxy study) becomes one
     more column, ``mean_rank``, scaled to [0, 1]; NaN where any of them is NaN.
+
+    ``reference``: a score table (e.g. :func:`load_precomputed`'s, all NB201 cells) whose scores
+    define the quantiles instead of ``scores``' own, so an architecture's features do not depend
+    on which others were scored with it (a fitted predictor then reads new candidates the same
+    way). A score is placed by its mean rank among the reference's scores, scaled to [0, 1] and
+    clipped there; with ``reference=scores`` the result equals the default.
     """
     names = list(proxies) if proxies is not None else [c for c in scores.columns if c not in ("arch", "index")]
     combined = list(mean_rank or [])
@@ -36,16 +43,40 @@ def as_features(
         raise ValueError(f"transform must be 'quantile' or 'none', got {transform!r}")
     if "mean_rank" in names:
         raise ValueError("a proxy column may not be called 'mean_rank'")
+    if reference is not None:
+        if transform != "quantile" or combined:
+            raise ValueError("a reference table only applies to transform='quantile' without mean_rank")
+        absent = [p for p in names if p not in reference.columns]
+        if absent:
+            raise KeyError(f"reference table has no column(s) {absent}")
     out = pd.DataFrame({"arch": scores["arch"].astype(str).to_numpy()})
     for name in names:
         values = scores[name].to_numpy(dtype=np.float64)
-        out[name] = _quantiles(values) if transform == "quantile" else values
+        if transform == "none":
+            out[name] = values
+        elif reference is None:
+            out[name] = _quantiles(values)
+        else:
+            out[name] = _reference_quantiles(values, reference[name].to_numpy(dtype=np.float64), name)
     if combined:
         from archrank.studies.proxy_study import mean_rank as aggregate  # studies import proxies
 
         ranks = aggregate(scores, combined)
         out["mean_rank"] = (ranks - 1) / max(1, int((~np.isnan(ranks)).sum()) - 1)
     return out
+
+
+def _reference_quantiles(values: np.ndarray, reference: np.ndarray, name: str) -> np.ndarray:
+    """``_quantiles`` of ``values`` placed among ``reference`` (NaN left out of it): the mean rank a
+    value would have there, scaled by the reference's size and clipped to [0, 1]; NaN stays NaN."""
+    ref = np.sort(reference[~np.isnan(reference)])
+    if len(ref) < 2:
+        raise ValueError(f"the reference table has fewer than 2 scores of {name!r}")
+    below = np.searchsorted(ref, values, side="left")
+    equal = np.searchsorted(ref, values, side="right") - below
+    col = np.clip((below + (equal - 1) / 2) / (len(ref) - 1), 0.0, 1.0)
+    col[np.isnan(values)] = np.nan
+    return col
 
 
 def _quantiles(values: np.ndarray) -> np.ndarray:
