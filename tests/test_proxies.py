@@ -240,6 +240,56 @@ def test_shared_gradients_remember_running_out_of_memory(batch: P.ProxyBatch, mo
             assert value == P.get(name).fn(model, batch)
 
 
+def test_after_a_fallback_the_rest_of_the_network_is_scored_on_the_fallback_device(
+    batch: P.ProxyBatch, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from archrank.proxies import runner
+
+    # the retry moves the network itself, so later proxies must get the batch (and the shared
+    # gradients) on the device the network went to; "meta" stands in for the CPU behind a GPU
+    seen = []
+
+    def fake_score_one(proxy, model, batch, seed, label, grads=None, fallback=None):  # type: ignore[no-untyped-def]
+        seen.append((proxy.name, batch.inputs.device.type, grads.batch.inputs.device.type, fallback))
+        return 1.0, "meta" if proxy.name == "synflow" else batch.inputs.device.type
+
+    monkeypatch.setattr(runner, "score_one", fake_score_one)
+    space = ar.spaces.get("nb201")
+    names = ["params", "synflow", "grad_norm", "nwot"]
+    out = runner._score_built(space, tiny_nb201(GOOD), "cell", [P.get(n) for n in names], batch, 0)
+    assert [s[:3] for s in seen] == [
+        ("params", "cpu", "cpu"),
+        ("synflow", "cpu", "cpu"),
+        ("grad_norm", "meta", "meta"),
+        ("nwot", "meta", "meta"),
+    ]
+    assert [out[n][1] for n in names] == ["cpu", "meta", "meta", "meta"]
+    assert seen[-1][3] is None  # no second fallback from the fallback device
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_real_gpu_fallback_scores_the_rest_on_the_cpu(batch: P.ProxyBatch) -> None:
+    from archrank.proxies.registry import Proxy
+    from archrank.proxies.runner import _score_built
+
+    space = ar.spaces.get("nb201")
+    names = ["grad_norm", "nwot", "jacob_cov"]
+    with pytest.warns(P.ProxyWarning, match="retrying on cpu"):
+        got = _score_built(
+            space,
+            tiny_nb201(GOOD),
+            "cell",
+            [Proxy("synflow", RunsOutOfMemory(failures=1), False)] + [P.get(n) for n in names],
+            batch.to("cuda"),
+            0,
+        )
+    on_cpu = _score_built(space, tiny_nb201(GOOD), "cell", [P.get(n) for n in ["synflow", *names]], batch, 0)
+    for n in ["synflow", *names]:  # every proxy after the fallback ran on the CPU: the CPU run's scores
+        assert got[n][1] == "cpu"
+        assert got[n][0] == pytest.approx(on_cpu[n][0], rel=1e-6)
+
+
 def test_a_network_too_big_for_the_device_is_scored_on_the_cpu(batch: P.ProxyBatch, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from archrank.proxies.runner import score_architecture
 

@@ -186,7 +186,7 @@ def _score_built(
 ) -> dict[str, tuple[float, str, float]]:
     """Move ``model`` to the batch's device and score it; a network whose weights do not fit in
     CUDA memory is scored on the CPU, and one that runs out of memory in a proxy retries that
-    proxy on the CPU (:func:`score_one`)."""
+    proxy on the CPU (:func:`score_one`), where its remaining proxies then run too."""
     try:
         model = model.to(batch.inputs.device)
     except torch.cuda.OutOfMemoryError as err:
@@ -204,6 +204,10 @@ def _score_built(
         start = time.perf_counter()
         value, where = score_one(proxy, model, batch, seed, f"{sp.name} architecture {label}", shared, fallback)
         out[proxy.name] = (value, where, time.perf_counter() - start)
+        if where != batch.inputs.device.type:
+            # the retry moved the network to the fallback device: score the rest of it there too
+            batch, fallback = batch.to(where), None
+            shared = _SharedGrads(cross_entropy_grads, model, batch, seed)
     return out
 
 
