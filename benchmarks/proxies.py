@@ -224,17 +224,18 @@ def correlation(args: argparse.Namespace) -> None:
 
 
 def _tau_rows(table: Any, **labels: str) -> list[dict[str, Any]]:
-    """Mean and std over seeds of each predictor's Kendall tau (and mean Spearman), with ``labels``."""
+    """Mean and std over seeds of each predictor's Kendall tau (and mean Spearman), with ``labels``
+    (``studies.summarize`` of one training size)."""
     return [
         {
             **labels,
-            "predictor": name,
-            "kendall_tau_mean": float(part.kendall_tau.mean()),
-            "kendall_tau_std": float(part.kendall_tau.std()),
-            "spearman_mean": float(part.spearman.mean()),
-            "seeds": int(part.seed.nunique()),
+            "predictor": r.predictor,
+            "kendall_tau_mean": float(r.kendall_tau_mean),
+            "kendall_tau_std": float(r.kendall_tau_std),
+            "spearman_mean": float(r.spearman_mean),
+            "seeds": int(r.n_seeds),
         }
-        for name, part in table.groupby("predictor", sort=False)
+        for r in studies.summarize(table).itertuples(index=False)
     ]
 
 
