@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 from torch_geometric.data import Data
 
@@ -229,6 +229,22 @@ class ArchPredictor(RegressorMixin, BaseEstimator):
         }
         torch.save(payload, path)
         return path
+
+
+def instantiate(
+    spec: Any, seed: int, space: Any = None, encoding: str = "auto", what: str = "predictor"
+) -> ArchPredictor:
+    """A fresh predictor seeded with ``seed``: ``spec`` a name (built by ``make`` with ``space`` and
+    ``encoding``) or an unfitted archrank predictor (cloned). ``what`` names ``spec`` in errors."""
+    from archrank.predictors import make
+
+    if isinstance(spec, str):
+        est = make(spec, space=space, encoding=encoding)
+    elif isinstance(spec, ArchPredictor):
+        est = clone(spec)
+    else:
+        raise TypeError(f"{what} must be a predictor name or an archrank predictor, got {spec!r}")
+    return est.set_params(random_state=seed)
 
 
 def load(path: str | Path, strict_version: bool = True) -> ArchPredictor:

@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
 from archrank._seeding import resolve_seed
-from archrank.predictors.base import ArchPredictor, check_targets, split_inputs
+from archrank.predictors.base import ArchPredictor, check_targets, instantiate, split_inputs
 
 
 class EnsemblePredictor(ArchPredictor):
@@ -37,14 +36,6 @@ class EnsemblePredictor(ArchPredictor):
         self.encoding = encoding
         self.random_state = random_state
 
-    def _build(self, member: str | ArchPredictor, seed: int) -> ArchPredictor:
-        from archrank.predictors import make
-
-        est = make(member, space=self.space) if isinstance(member, str) else clone(member)
-        if not isinstance(est, ArchPredictor):
-            raise TypeError(f"ensemble members must be archrank predictors, got {type(est).__name__}")
-        return est.set_params(random_state=seed)
-
     def fit(self, X: Any, y: Any) -> EnsemblePredictor:
         if self.encoding != "auto":
             raise ValueError("an ensemble uses each member's own encoding; set encodings on the members instead")
@@ -52,7 +43,9 @@ class EnsemblePredictor(ArchPredictor):
             raise ValueError(f"members must be a non-empty sequence of predictors, got {self.members!r}")
         targets = check_targets(y, len(split_inputs(X)))
         seed = resolve_seed(self.random_state)
-        self.members_ = [self._build(m, seed).fit(X, targets) for m in self.members]
+        self.members_ = [
+            instantiate(m, seed, self.space, what="an ensemble member").fit(X, targets) for m in self.members
+        ]
         self.n_features_in_ = self.members_[0].n_features_in_
         self.n_extra_features_ = getattr(self.members_[0], "n_extra_features_", 0)
         return self

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 from sklearn.metrics import make_scorer
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.utils.validation import check_is_fitted
@@ -23,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 from archrank._seeding import resolve_seed
 from archrank.errors import UnknownChoiceError
 from archrank.metrics import kendall_tau, spearman
-from archrank.predictors.base import ArchPredictor, check_targets, split_inputs
+from archrank.predictors.base import ArchPredictor, check_targets, instantiate, split_inputs
 
 #: scoring names of archrank's own rank metrics; any other scikit-learn scoring is passed through
 RANK_SCORERS: dict[str, Callable[..., float]] = {"kendall_tau": kendall_tau, "spearman": spearman}
@@ -66,19 +65,9 @@ class TunedPredictor(ArchPredictor):
         self.random_state = random_state
 
     def _template(self, seed: int) -> ArchPredictor:
-        from archrank.predictors import make
-
-        if isinstance(self.estimator, str):
-            if self.estimator == "tuned":
-                raise ValueError("a TunedPredictor cannot tune another TunedPredictor")
-            est = make(self.estimator, space=self.space, encoding=self.encoding)
-        elif isinstance(self.estimator, ArchPredictor):
-            if self.encoding != "auto":
-                raise ValueError("set the encoding on the estimator itself, not on the TunedPredictor")
-            est = clone(self.estimator)
-        else:
-            raise TypeError(f"estimator must be a predictor name or an archrank predictor, got {self.estimator!r}")
-        return est.set_params(random_state=seed)
+        if isinstance(self.estimator, ArchPredictor) and self.encoding != "auto":
+            raise ValueError("set the encoding on the estimator itself, not on the TunedPredictor")
+        return instantiate(self.estimator, seed, self.space, self.encoding, what="estimator")
 
     def _grids(self, est: ArchPredictor) -> list[dict[str, list[Any]]]:
         """The grid as a list of dicts of lists, checked against ``est``'s hyperparameters."""
