@@ -99,8 +99,17 @@ def test_extra_feature_columns(name: str, nb201_data) -> None:  # type: ignore[n
     params_te = bench.values("params", None, te[:20])
     Xte = with_features(te[:20], np.c_[params_te, np.log(params_te)])
     assert model.predict(Xte).shape == (20,)
-    with pytest.raises(ValueError, match="feature"):
+    with pytest.raises(ValueError, match=r"fitted with extra feature columns \['params', 'log_params'\]"):
         model.predict(te[:20])  # the extra columns are missing
+    named = with_features(te[:20], {"params": params_te, "log_params": np.log(params_te)})
+    np.testing.assert_array_equal(model.predict(named), model.predict(Xte))  # an array is read in fitted order
+    with pytest.raises(ValueError, match="same names, same order"):
+        model.predict(named[["arch", "log_params", "params"]])  # swapped columns would silently mislead
+    with pytest.raises(ValueError, match="same names, same order"):
+        model.predict(named.rename(columns={"log_params": "flops"}))
+    plain = make(name, space="nb201", random_state=0, **FAST[name]).fit(tr[:80], ytr[:80])
+    with pytest.raises(ValueError, match="architectures alone"):
+        plain.predict(named)
 
 
 def test_errors_name_the_problem(nb201_data) -> None:  # type: ignore[no-untyped-def]

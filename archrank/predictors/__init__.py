@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from archrank.errors import UnknownChoiceError
-from archrank.predictors.base import ARCH_COLUMN, ArchPredictor, load, split_inputs
+from archrank.predictors.base import ARCH_COLUMN, ArchPredictor, load, split_inputs, unnamed_columns
 from archrank.predictors.ensemble import EnsemblePredictor
 from archrank.predictors.gnn import GNNPredictor
 from archrank.predictors.gp import GPPredictor
@@ -71,6 +71,8 @@ def with_features(archs: Sequence[Any], features: Any) -> pd.DataFrame:
 
     ``features``: a DataFrame (its columns are kept, row order must match ``archs``), a dict of
     columns, or an (n, k) array. The result has an ``arch`` column followed by the features.
+    A predictor checks at ``predict`` that the columns have the names and order it was fitted
+    with; an array's columns have no names (``feature0``, ...) and are read in the fitted order.
     """
     if isinstance(features, pd.DataFrame):
         extra = features.reset_index(drop=True)
@@ -79,7 +81,7 @@ def with_features(archs: Sequence[Any], features: Any) -> pd.DataFrame:
     else:
         arr = np.asarray(features, dtype=np.float64)
         arr = arr[:, None] if arr.ndim == 1 else arr
-        extra = pd.DataFrame(arr, columns=[f"feature{i}" for i in range(arr.shape[1])])
+        extra = pd.DataFrame(arr, columns=unnamed_columns(arr.shape[1]))
     if len(extra) != len(archs):
         raise ValueError(f"{len(archs)} architectures but {len(extra)} feature rows")
     if ARCH_COLUMN in extra.columns:

@@ -40,8 +40,10 @@ class Inputs:
         matrix: np.ndarray | None = None,
         graphs: list[Any] | None = None,
         extra: np.ndarray | None = None,
+        extra_names: list[str] | None = None,
     ) -> None:
         self.archs, self.matrix, self.graphs, self.extra = archs, matrix, graphs, extra
+        self.extra_names = extra_names  # the extra columns' names, in order ([] for architectures alone)
 
     def __len__(self) -> int:
         for part in (self.archs, self.matrix, self.graphs):
@@ -72,8 +74,9 @@ def split_inputs(X: Any) -> Inputs:
             raise ValueError("X is empty (0 rows)")
         if ARCH_COLUMN in X.columns:
             rest = X.drop(columns=[ARCH_COLUMN])
-            extra = _numeric(rest, f"extra feature columns {list(rest.columns)}") if rest.shape[1] else None
-            return Inputs(archs=list(X[ARCH_COLUMN]), extra=extra)
+            names = [str(c) for c in rest.columns]
+            extra = _numeric(rest, f"extra feature columns {names}") if names else None
+            return Inputs(archs=list(X[ARCH_COLUMN]), extra=extra, extra_names=names)
         return Inputs(matrix=_numeric(X, "X"))
     if isinstance(X, (str, bytes)):
         raise TypeError("X must be a sequence of architectures or a 2-D feature matrix, not a single string")
@@ -90,7 +93,7 @@ def split_inputs(X: Any) -> Inputs:
     if isinstance(first, Data):
         return Inputs(graphs=items)
     if isinstance(first, str) or hasattr(first, "space_name"):
-        return Inputs(archs=items)
+        return Inputs(archs=items, extra_names=[])
     return Inputs(matrix=_numeric(items, "X"))
 
 
@@ -111,6 +114,35 @@ def check_targets(y: Any, n: int) -> np.ndarray:
     if len(bad):
         raise ValueError(f"y holds {len(bad)} NaN or infinite target(s), first at index {bad[0]}")
     return arr
+
+
+def unnamed_columns(k: int) -> list[str]:
+    """The column names :func:`archrank.predictors.with_features` gives an array's ``k`` unnamed columns."""
+    return [f"feature{i}" for i in range(k)]
+
+
+def check_extra_names(fitted: list[str] | None, inputs: Inputs, who: str) -> None:
+    """Raise unless ``inputs`` carries the extra feature columns ``who`` was fitted with, by name and in order.
+
+    ``fitted``: the names recorded at fit time (``[]``: architectures alone; ``None``: fitted on a
+    matrix or graphs, where names are not known and only the feature count is checked).
+    Columns in another order would otherwise feed, e.g., synflow quantiles into the nwot slot
+    without any error. An array's columns (named ``feature0``, ``feature1``, ... by
+    ``with_features``) carry no names and are read in the fitted order, as scikit-learn does.
+    """
+    if fitted is None or inputs.archs is None:
+        return
+    got = inputs.extra_names or []
+    if got == fitted or (fitted and got == unnamed_columns(len(fitted))):  # an array's columns: positional
+        return
+    if not fitted:
+        raise ValueError(f"{who} was fitted on architectures alone, but X has extra feature columns {got}")
+    if not got:
+        raise ValueError(
+            f"{who} was fitted with extra feature columns {fitted}; pass a DataFrame with an 'arch' column and those "
+            "columns (archrank.predictors.with_features)"
+        )
+    raise ValueError(f"X has extra feature columns {got}, but {who} was fitted with {fitted} (same names, same order)")
 
 
 class ArchPredictor(RegressorMixin, BaseEstimator):
@@ -187,6 +219,7 @@ class ArchPredictor(RegressorMixin, BaseEstimator):
         seed = resolve_seed(getattr(self, "random_state", None))
         self.target_transform_ = TargetTransform(getattr(self, "target_transform", "none"))
         self._fit_inputs(inputs, self.target_transform_.fit_forward(targets), seed)
+        self.extra_feature_names_ = inputs.extra_names
         return self
 
     def _fit_inputs(self, inputs: Inputs, y: np.ndarray, seed: int) -> None:
@@ -196,7 +229,9 @@ class ArchPredictor(RegressorMixin, BaseEstimator):
     def predict(self, X: Any, return_std: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Predicted targets, shape (n,); with ``return_std=True`` also their standard deviation (n,)."""
         check_is_fitted(self)
-        mean, std = self.target_transform_.inverse(*self._predict_inputs(split_inputs(X)))
+        inputs = split_inputs(X)
+        check_extra_names(getattr(self, "extra_feature_names_", None), inputs, type(self).__name__)
+        mean, std = self.target_transform_.inverse(*self._predict_inputs(inputs))
         return (mean, std) if return_std else mean
 
     def _predict_inputs(self, inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
