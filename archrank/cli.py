@@ -283,7 +283,12 @@ def proxies_command(
 @_guard
 def rank_command(
     space: Annotated[str, typer.Argument(help="nb201, nb101 or darts")],
-    train: Annotated[str, typer.Option(help="CSV of your measured results: an 'arch' column and a target column")],
+    train: Annotated[
+        str | None, typer.Option(help="CSV of your measured results: an 'arch' column and a target column")
+    ] = None,
+    model_file: Annotated[
+        str | None, typer.Option("--model", help="rank with a predictor saved by --save instead of fitting one")
+    ] = None,
     target: Annotated[str | None, typer.Option(help="target column of --train; default: its only numeric one")] = None,
     candidates: Annotated[
         str | None, typer.Option(help="architectures to rank: a .csv with an 'arch' column, or one string per line")
@@ -308,14 +313,20 @@ def rank_command(
     out: Annotated[str | None, typer.Option(help="write every ranked candidate to this CSV")] = None,
     save: Annotated[str | None, typer.Option(help="save the fitted predictor to this file")] = None,
 ) -> None:
-    """Fit a predictor on your own results and rank untrained candidate architectures, best first."""
+    """Fit a predictor on your own results (or load a saved one) and rank untrained candidates, best first."""
     from archrank import predictors as predictor_mod
-    from archrank import proxies
 
     sp = spaces.get(space)
+    if (train is None) == (model_file is None):
+        raise typer.BadParameter("give --train RESULTS.csv to fit a predictor, or --model FILE to use a saved one")
+    if model_file is not None:
+        fitting_only = {"--target": target, "--set": set_, "--proxy-features": proxy_features, "--save": save}
+        given = [flag for flag, value in fitting_only.items() if value]
+        if given or predictor != "ensemble":
+            raise typer.BadParameter(f"{', '.join(given or ['--predictor'])} only apply with --train, not --model")
     if sum([candidates is not None, sample is not None, all_]) != 1:
         raise typer.BadParameter("give exactly one of --candidates FILE, --sample N or --all")
-    train_archs, y = datasets.read_results(train, sp, target)
+    train_archs, y = datasets.read_results(train, sp, target) if train is not None else ([], None)
     if candidates is not None:
         pool = datasets.read_architectures(candidates, sp)
     elif sample is not None:
@@ -325,7 +336,7 @@ def rank_command(
             pool = sp.all()
         except NotImplementedError as err:
             raise typer.BadParameter(f"{err}; rank --sample N or --candidates FILE instead") from None
-    if not keep_known:
+    if train_archs and not keep_known:
         known = {sp.canonical(a) for a in train_archs}
         kept = [a for a in pool if sp.canonical(a) not in known]
         if len(kept) < len(pool):
@@ -337,38 +348,74 @@ def rank_command(
         if not kept:
             raise ValueError(f"every candidate is already in {train}; pass --keep-known to rank them anyway")
         pool = kept
-    settings = _named_settings(set_ or [], [predictor], "predictor")[predictor]
-    model = predictor_mod.make(predictor, **{"space": sp, "random_state": seed, **settings})  # --set wins
-    X_train, candidate_features = train_archs, None
-    if proxy_features:
-        chosen = [p.strip() for p in proxy_features.split(",") if p.strip()]
-        scores = proxies.compute(
-            train_archs + pool, chosen, space=sp, dataset=dataset, seed=seed, cache=cache or "auto"
+    if model_file is not None:
+        model = predictor_mod.load(model_file)
+        label = f"the predictor of {model_file} ({type(model).__name__})"
+        typer.echo(f"predicting {len(pool)} candidates with {label} ...", err=True)
+    else:
+        settings = _named_settings(set_ or [], [predictor], "predictor")[predictor]
+        model = predictor_mod.make(predictor, **{"space": sp, "random_state": seed, **settings})  # --set wins
+        label = _settings_label(predictor, settings)
+        if proxy_features:
+            model = _with_proxy_features(model, proxy_features, sp, dataset, cache, train_archs + pool)
+            label += f" + proxies ({', '.join(model.proxies)})"
+        typer.echo(
+            f"fitting {label} on {len(train_archs)} results, then predicting {len(pool)} candidates ...", err=True
         )
-        reference = _shipped_reference(sp.name, dataset, chosen)
-        where = f"the shipped {sp.name}/{dataset} table" if reference is not None else "the scored architectures"
-        typer.echo(f"proxy features: quantiles among {where}", err=True)
-        features = proxies.as_features(scores, chosen, reference=reference).drop(columns="arch")
-        missing = features.isna().any(axis=1).to_numpy()
-        if missing.any():
-            first = (train_archs + pool)[int(missing.argmax())]
-            raise ValueError(f"{int(missing.sum())} architecture(s) got a NaN proxy score, the first is {first}")
-        n = len(train_archs)
-        X_train = predictor_mod.with_features(train_archs, features.iloc[:n])
-        candidate_features = features.iloc[n:]
-    label = _settings_label(predictor, settings)
-    typer.echo(f"fitting {label} on {len(train_archs)} results, then predicting {len(pool)} candidates ...", err=True)
-    model.fit(X_train, y)
-    ranked = predictor_mod.rank_candidates(model, pool, candidate_features)
-    typer.echo(
-        f"{label} fitted on {len(train_archs)} results; {len(pool)} candidates ranked; the {min(k, len(pool))} best:"
-    )
+        model.fit(train_archs, y)
+    ranked = predictor_mod.rank_candidates(model, pool)
+    what = f"{label} fitted on {len(train_archs)} results" if train_archs else label
+    typer.echo(f"{what}; {len(pool)} candidates ranked; the {min(k, len(pool))} best:")
     typer.echo(ranked.head(k).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     if out:
         ranked.to_csv(out, index=False)
         typer.echo(f"wrote {out}")
     if save:
         typer.echo(f"wrote {model.save(save)}")
+
+
+def _with_proxy_features(
+    model: object, proxy_features: str, space: object, dataset: str, cache: str | None, scored: list
+) -> object:
+    """``model`` wrapped in a ProxyFeaturePredictor for the comma-separated ``proxy_features``.
+
+    The quantile reference is the shipped table of ``space``/``dataset`` when it holds every
+    proxy, else the scores of ``scored`` (the training results and all candidates), computed here
+    with a progress bar; either way it is stored in the predictor, so a model saved with --save
+    reads later candidates the same way."""
+    from archrank import predictors as predictor_mod
+    from archrank import proxies
+
+    chosen = list(dict.fromkeys(p.strip() for p in proxy_features.split(",") if p.strip()))
+    if not chosen:
+        raise typer.BadParameter("--proxy-features needs at least one proxy name")
+    for name in chosen:
+        proxies.get(name)  # an unknown proxy is an error before any scoring
+    name = getattr(space, "name", space)
+    shipped = (name, dataset) in proxies.available_precomputed() and set(chosen) <= set(
+        proxies.load_precomputed(name, dataset).columns
+    )
+    reference: object = "shipped"
+    if shipped:
+        typer.echo(f"proxy features: quantiles among the shipped {name}/{dataset} table", err=True)
+    else:
+        reference = proxies.compute(scored, chosen, space=space, dataset=dataset, cache=cache or "auto")
+        typer.echo(
+            f"proxy features: quantiles among the {len(scored)} scored architectures (results and candidates), "
+            "kept with the predictor",
+            err=True,
+        )
+    return predictor_mod.make(
+        "proxy_features",
+        estimator=model,
+        proxies=chosen,
+        dataset=dataset,
+        reference=reference,
+        cache=cache or "auto",
+        progress=True,
+        space=space,
+        random_state=getattr(model, "random_state", None),
+    )
 
 
 @study_app.command("proxies")
@@ -415,19 +462,6 @@ def study_proxies(
 
         matplotlib.use("Agg")
         _save_figure(studies.plot_proxy_scatter(table, bench, metric=metric, epochs=epochs, proxies=proxy), plot)
-
-
-def _shipped_reference(space: str, dataset: str, chosen: list[str]) -> object:
-    """The shipped score table of ``space``/``dataset`` when it holds every ``chosen`` proxy, else None.
-
-    Quantiles among it do not depend on which architectures a run scores, so a saved predictor
-    reads the features of later candidates the same way."""
-    from archrank import proxies
-
-    if (space, dataset) not in proxies.available_precomputed():
-        return None
-    table = proxies.load_precomputed(space, dataset)
-    return table if all(p in table.columns for p in chosen) else None
 
 
 def _named_settings(settings: list[str], names: list[str], kind: str) -> dict[str, dict]:

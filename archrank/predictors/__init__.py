@@ -2,18 +2,20 @@
 
 ``make(name, space=..., encoding=..., **hyperparameters)`` builds one:
 
-=============  ===================================================  ==================
-name           model                                                default encoding
-=============  ===================================================  ==================
-gp             exact GP (BoTorch SingleTaskGP), RBF/Matern/Hamming  categorical
-xgb            XGBoost, ensemble or quantile uncertainty            adjacency_onehot
-rf             scikit-learn random forest                           adjacency_onehot
-mlp_ensemble   BANANAS ensemble of MLPs                             path
-gnn            GIN ensemble (torch-geometric), MSE or ranking loss  graph
-ensemble       mean of several predictors (default xgb, gp, gnn)    each member's own
-tuned          any of them, its hyperparameters picked by K-fold    the estimator's
-               cross-validation on the training data (Kendall tau)
-=============  ===================================================  ==================
+===============  ===================================================  ==================
+name             model                                                default encoding
+===============  ===================================================  ==================
+gp               exact GP (BoTorch SingleTaskGP), RBF/Matern/Hamming  categorical
+xgb              XGBoost, ensemble or quantile uncertainty            adjacency_onehot
+rf               scikit-learn random forest                           adjacency_onehot
+mlp_ensemble     BANANAS ensemble of MLPs                             path
+gnn              GIN ensemble (torch-geometric), MSE or ranking loss  graph
+ensemble         mean of several predictors (default xgb, gp, gnn)    each member's own
+tuned            any of them, its hyperparameters picked by K-fold    the estimator's
+                 cross-validation on the training data (Kendall tau)
+proxy_features   any of them on the encoding plus zero-cost proxy     the estimator's
+                 quantiles it computes itself (reads architectures)
+===============  ===================================================  ==================
 
 All take ``random_state``, support ``predict(X, return_std=True)``, ``sklearn.base.clone`` and
 ``save(path)`` / :func:`load`. :func:`rank_candidates` orders candidate architectures by a fitted
@@ -34,6 +36,7 @@ from archrank.predictors.ensemble import EnsemblePredictor
 from archrank.predictors.gnn import GNNPredictor
 from archrank.predictors.gp import GPPredictor
 from archrank.predictors.neural import MLPEnsemblePredictor
+from archrank.predictors.proxy_features import FEATURE_PROXIES, ProxyFeaturePredictor
 from archrank.predictors.ranking import rank_candidates
 from archrank.predictors.trees import RFPredictor, XGBPredictor
 from archrank.predictors.tuning import TunedPredictor
@@ -46,12 +49,16 @@ _PREDICTORS: dict[str, type[ArchPredictor]] = {
     "gnn": GNNPredictor,
     "ensemble": EnsemblePredictor,
     "tuned": TunedPredictor,
+    "proxy_features": ProxyFeaturePredictor,
 }
+
+#: predictors that wrap others
+WRAPPERS = ("ensemble", "tuned", "proxy_features")
 
 
 def names(wrappers: bool = True) -> list[str]:
-    """Names accepted by :func:`make`; ``wrappers=False`` leaves out ``ensemble`` and ``tuned``, which wrap others."""
-    return [n for n in _PREDICTORS if wrappers or n not in ("ensemble", "tuned")]
+    """Names accepted by :func:`make`; ``wrappers=False`` leaves out those that wrap others (:data:`WRAPPERS`)."""
+    return [n for n in _PREDICTORS if wrappers or n not in WRAPPERS]
 
 
 def make(name: str, space: Any = None, encoding: str = "auto", **hyperparameters: Any) -> ArchPredictor:
@@ -90,11 +97,14 @@ def with_features(archs: Sequence[Any], features: Any) -> pd.DataFrame:
 
 
 __all__ = [
+    "FEATURE_PROXIES",
+    "WRAPPERS",
     "ArchPredictor",
     "EnsemblePredictor",
     "GNNPredictor",
     "GPPredictor",
     "MLPEnsemblePredictor",
+    "ProxyFeaturePredictor",
     "RFPredictor",
     "TunedPredictor",
     "XGBPredictor",

@@ -1,0 +1,191 @@
+"""A predictor over architectures alone that adds zero-cost proxy scores as features itself.
+
+:class:`ProxyFeaturePredictor` scores its training architectures and, later, every candidate
+with :func:`archrank.proxies.compute` (cached on disk; the shipped table's scores where it has
+them), turns each score into its quantile among a *reference* score table fixed at ``fit`` time,
+and hands the encoding plus those columns to ``estimator``. Because the reference is fixed, a
+candidate's features do not depend on which other candidates are predicted with it, and a saved
+predictor (``save``/``load``) carries everything it needs to read new candidates the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted
+
+from archrank._seeding import resolve_seed
+from archrank.encodings import resolve_space
+from archrank.predictors.base import (
+    ARCH_COLUMN,
+    ArchPredictor,
+    Inputs,
+    check_extra_names,
+    check_targets,
+    instantiate,
+    split_inputs,
+)
+
+#: the proxies of the feature benchmark (benchmarks/proxies.py, "7 proxies")
+FEATURE_PROXIES = ("synflow", "jacob_cov", "nwot", "zico", "flops", "snip", "grad_norm")
+
+
+class ProxyFeaturePredictor(ArchPredictor):
+    """``estimator`` fitted on the architectures' encoding plus their zero-cost proxy quantiles.
+
+    ``X``: architectures (objects, or strings with ``space=``), or a DataFrame with an ``arch``
+    column whose other numeric columns are kept as further features (after the proxies).
+    ``estimator``: a predictor name (built with ``space`` and ``encoding``) or an unfitted
+    predictor (cloned). ``proxies``, ``dataset``, ``batch_size``, ``proxy_seed``, ``device``,
+    ``cache``: passed to :func:`archrank.proxies.compute` (``proxy_seed`` draws the networks'
+    initial weights and the input batch; ``random_state`` seeds the estimator).
+
+    ``reference``: the scores whose distribution defines each proxy's quantile feature:
+
+    - ``"auto"`` (default): the shipped table of ``(space, dataset)``
+      (:func:`archrank.proxies.load_precomputed`, all 15,625 NB201 cells on CIFAR-10) when there is
+      one holding every proxy, else the training architectures' own scores;
+    - ``"shipped"``: that table, an error where there is none;
+    - ``"fit"``: the training architectures' scores (a candidate scoring above or below all of
+      them gets quantile 1 or 0);
+    - a DataFrame of scores with one column per proxy (e.g. of the training architectures and
+      all candidates, as ``archrank rank`` passes where no table is shipped).
+
+    After ``fit``: ``estimator_`` (fitted on the encoding plus the features), ``reference_`` (a
+    DataFrame, one column per proxy) and ``reference_source_`` (``"shipped"``, ``"fit"`` or
+    ``"given"``). An architecture whose proxy score is NaN (the proxy failed on it) is an error
+    that names it, at ``fit`` and at ``predict``.
+    """
+
+    def __init__(
+        self,
+        estimator: str | ArchPredictor = "ensemble",
+        proxies: Sequence[str] = FEATURE_PROXIES,
+        dataset: str = "cifar10",
+        reference: Literal["auto", "shipped", "fit"] | pd.DataFrame = "auto",
+        batch_size: int = 64,
+        proxy_seed: int = 0,
+        device: str = "auto",
+        cache: str | None = "auto",
+        progress: bool = False,
+        space: Any = None,
+        encoding: str = "auto",
+        random_state: int | None = None,
+    ) -> None:
+        self.estimator = estimator
+        self.proxies = proxies
+        self.dataset = dataset
+        self.reference = reference
+        self.batch_size = batch_size
+        self.proxy_seed = proxy_seed
+        self.device = device
+        self.cache = cache
+        self.progress = progress
+        self.space = space
+        self.encoding = encoding
+        self.random_state = random_state
+
+    def _names(self) -> list[str]:
+        if isinstance(self.proxies, str) or not self.proxies:
+            raise ValueError(f"proxies must be a non-empty sequence of proxy names, got {self.proxies!r}")
+        return list(dict.fromkeys(self.proxies))
+
+    def _archs_and_extra(self, X: Any) -> tuple[list[Any], pd.DataFrame | None, Inputs]:
+        inputs = split_inputs(X)
+        if inputs.archs is None:
+            raise TypeError(
+                f"{type(self).__name__} scores architectures with zero-cost proxies; pass architectures or a "
+                "DataFrame with an 'arch' column, not a feature matrix or graphs"
+            )
+        extra = X.drop(columns=[ARCH_COLUMN]).reset_index(drop=True) if inputs.extra is not None else None
+        return inputs.archs, extra, inputs
+
+    def _scores(self, archs: list[Any], space: Any) -> pd.DataFrame:
+        from archrank import proxies
+
+        return proxies.compute(
+            archs,
+            self._names(),
+            space=space,
+            dataset=self.dataset,
+            batch_size=self.batch_size,
+            device=self.device,
+            seed=self.proxy_seed,
+            cache=self.cache,
+            progress=self.progress,
+        )
+
+    def _reference_table(self, scores: pd.DataFrame, space_name: str) -> tuple[pd.DataFrame, str]:
+        from archrank import proxies
+
+        names = self._names()
+        ref = self.reference
+        if isinstance(ref, pd.DataFrame):
+            absent = [p for p in names if p not in ref.columns]
+            if absent:
+                raise KeyError(f"the reference score table has no column(s) {absent}")
+            return ref[names], "given"
+        if not isinstance(ref, str) or ref not in ("auto", "shipped", "fit"):
+            raise ValueError(f"reference must be 'auto', 'shipped', 'fit' or a score DataFrame, got {ref!r}")
+        if ref in ("auto", "shipped"):
+            if (space_name, self.dataset) in proxies.available_precomputed():
+                table = proxies.load_precomputed(space_name, self.dataset)
+                if all(p in table.columns for p in names):
+                    return table[names], "shipped"
+            if ref == "shipped":
+                raise ValueError(
+                    f"no shipped proxy table for {space_name}/{self.dataset} holds {names} "
+                    f"(shipped: {proxies.available_precomputed()}); use reference='fit' or pass a score table"
+                )
+        return scores[names], "fit"
+
+    def _feature_frame(self, archs: list[Any], space: Any, extra: pd.DataFrame | None) -> pd.DataFrame:
+        from archrank import proxies
+        from archrank.predictors import with_features
+
+        names = self._names()
+        scores = self._scores(archs, space)
+        failed = scores[names].isna().any(axis=1).to_numpy()
+        if failed.any():
+            i = int(failed.argmax())
+            bad = [p for p in names if np.isnan(scores.at[i, p])]
+            raise ValueError(
+                f"{int(failed.sum())} architecture(s) got a NaN proxy score, the first is {scores.at[i, 'arch']} "
+                f"({', '.join(bad)}); leave it out or drop that proxy"
+            )
+        features = proxies.as_features(scores, names, reference=self.reference_).drop(columns=ARCH_COLUMN)
+        if extra is not None:
+            clash = [c for c in extra.columns if c in names]
+            if clash:
+                raise ValueError(f"extra feature column(s) {clash} have the name of a proxy feature")
+            features = pd.concat([features, extra], axis=1)
+        return with_features(archs, features)
+
+    def fit(self, X: Any, y: Any) -> ProxyFeaturePredictor:
+        """Score ``X``'s architectures, fix the reference, fit ``estimator`` on encoding + quantiles."""
+        archs, extra, inputs = self._archs_and_extra(X)
+        targets = check_targets(y, len(archs))
+        seed = resolve_seed(self.random_state)
+        space = resolve_space(self.space, archs)
+        scores = self._scores(archs, space)
+        reference, self.reference_source_ = self._reference_table(scores, space.name)
+        self.reference_ = reference.astype(np.float64).reset_index(drop=True)
+        self.space_ = space.name
+        est = instantiate(self.estimator, seed, self.space, self.encoding, what="estimator")
+        self.estimator_ = est.fit(self._feature_frame(archs, space, extra), targets)
+        self.n_features_in_ = self.estimator_.n_features_in_
+        self.extra_feature_names_ = inputs.extra_names  # the caller's own columns, not the proxies
+        self.n_extra_features_ = len(self.extra_feature_names_ or [])
+        return self
+
+    def predict(self, X: Any, return_std: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """Predicted targets for ``X``'s architectures, shape (n,); with ``return_std=True`` also their std (n,)."""
+        check_is_fitted(self)
+        archs, extra, inputs = self._archs_and_extra(X)
+        check_extra_names(self.extra_feature_names_, inputs, type(self).__name__)
+        if extra is not None:
+            extra.columns = self.extra_feature_names_  # an array's unnamed columns, read in fitted order
+        return self.estimator_.predict(self._feature_frame(archs, self.space_, extra), return_std=return_std)
