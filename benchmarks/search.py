@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 from _machine import machine, replace_section
 
+from archrank.predictors import FEATURE_PROXIES
+
 HERE = Path(__file__).parent
 STORE = HERE / "out" / "search.sqlite"
 CASES: dict[str, dict[str, Any]] = {
@@ -57,8 +59,37 @@ VARIANTS: dict[str, tuple[str, dict[str, Any], tuple[str, ...]]] = {
     "bo (qlognei)": ("bo", {**EMBEDDED, "acquisition": "qlognei"}, ("nb201",)),
     "bo (hamming gp)": ("bo", {**HAMMING, "acquisition": "ucb"}, ("nb201", "nb101")),
     "npenas + zc warm start": ("npenas", {"warm_start": 100}, ("nb201",)),
+    # the predictor reads the encoding plus the 7 proxies of the feature benchmark (shipped table: no scoring)
+    "npenas + zc features": ("npenas", {"proxy_features": True, "proxies": list(FEATURE_PROXIES)}, ("nb201",)),
+    "bo + zc features": (
+        "bo",
+        {**EMBEDDED, "acquisition": "ucb", "proxy_features": True, "proxies": list(FEATURE_PROXIES)},
+        ("nb201",),
+    ),
 }
 CHECKPOINTS = (25, 50)
+# variant -> the variant it adds one thing to; compared seed by seed (same seeds, same start)
+PAIRED = {"npenas + zc warm start": "npenas", "npenas + zc features": "npenas", "bo + zc features": "bo"}
+
+
+def paired_rows(curves: dict[str, np.ndarray], budget: int) -> list[dict[str, Any]]:
+    """Per PAIRED variant and checkpoint: mean per-seed gain of the best so far over its base,
+    wins/ties/losses, and the two-sided Wilcoxon signed-rank p (NaN when every seed ties)."""
+    from scipy import stats
+
+    rows = []
+    for variant, base in PAIRED.items():
+        if variant not in curves or base not in curves:
+            continue
+        for q in (*CHECKPOINTS, budget):
+            diff = curves[variant][:, q - 1] - curves[base][:, q - 1]
+            p = float(stats.wilcoxon(diff).pvalue) if np.any(diff != 0) else float("nan")
+            wins, ties = int((diff > 0).sum()), int((diff == 0).sum())
+            rows.append(
+                {"variant": variant, "base": base, "queries": q, "gain": float(diff.mean())}
+                | {"wins": wins, "ties": ties, "losses": len(diff) - wins - ties, "wilcoxon_p": p}
+            )
+    return rows
 
 
 def oracle_for(space: str) -> Any:
@@ -186,6 +217,7 @@ def main() -> int:
             "mean_regret_final": {v: float(np.mean(top - c[:, -1])) for v, c in curves.items()},
             "std_regret_final": {v: float(np.std(top - c[:, -1])) for v, c in curves.items()},
             "median_seconds_per_run": {v: float(np.median(s)) for v, s in seconds[name].items()},
+            "paired": paired_rows(curves, case["budget"]),
         }
         shown = case["report"]
         head = "| strategy | best found (searched) |"
@@ -206,6 +238,20 @@ def main() -> int:
             regret = top - c[:, -1]
             row += f" {regret.mean():.3f} +- {regret.std():.3f} | {np.median(seconds[name][v]):.1f} |"
             md.append(row)
+        pairs = payload["cases"][name]["paired"]
+        if pairs:
+            md += [
+                "",
+                "Paired by seed, variant minus its base (best so far after that many queries):",
+                "",
+                "| variant | base | queries | mean gain | wins / ties / losses | Wilcoxon p |",
+                "|---|---|---:|---:|---|---:|",
+            ]
+            md += [
+                f"| {r['variant']} | {r['base']} | {r['queries']} | {r['gain']:+.3f} | "
+                f"{r['wins']} / {r['ties']} / {r['losses']} | {r['wilcoxon_p']:.3f} |"
+                for r in pairs
+            ]
         md += ["", f"![{name}](results/{args.section}_{name}.png)", ""]
     (HERE / "results" / f"{args.section}.json").write_text(json.dumps(payload, indent=1))
     title = "## Search" if args.section == "search" else f"### Search check: {args.section}"

@@ -58,11 +58,20 @@ def test_features_do_not_depend_on_the_candidates_and_survive_save(cells, tmp_pa
     assert given.reference_source_ == "given"
 
 
-def test_nb101_scores_the_cells_itself(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_nb101_scores_the_cells_itself(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     bench = ar.datasets.load("nb101")
     archs, y = bench.archs()[:24], bench.values("valid_accuracy", 108)[:24]
     kwargs = dict(estimator="rf", proxies=("params", "flops"), cache=str(tmp_path / "c.db"), space="nb101")
+    calls: list[int] = []
+    real = ar.proxies.compute
+
+    def counting(archs, *args, **kw):  # type: ignore[no-untyped-def]
+        calls.append(len(archs))
+        return real(archs, *args, **kw)
+
+    monkeypatch.setattr(ar.proxies, "compute", counting)
     model = make("proxy_features", random_state=0, **kwargs).fit(archs[:16], y[:16])
+    assert calls == [16]  # the training cells are scored once, for the reference and the features
     assert model.reference_source_ == "fit"  # no NB101 table is shipped
     pred = model.predict(archs[16:])
     assert pred.shape == (8,) and np.isfinite(pred).all()

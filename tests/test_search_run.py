@@ -310,3 +310,28 @@ def test_zero_cost_warm_start_and_prefilter(nb201_oracle, tmp_path, monkeypatch)
         run("bo", "nb201", nb201_oracle, budget=3, progress=False, warm_start=2, initial=4)
     with pytest.raises(ValueError, match="prefilter"):
         run("bo", "nb201", nb201_oracle, budget=3, progress=False, prefilter=5, pool_size=10)
+
+
+@pytest.mark.parametrize("strategy", ["npenas", "bo"])
+def test_proxy_features_feed_the_search_predictor(strategy, nb201_oracle, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    fitted: list[object] = []
+    real_fit = ar.predictors.ProxyFeaturePredictor.fit
+
+    def recording_fit(self, X, y):  # type: ignore[no-untyped-def]
+        fitted.append(self.estimator)
+        return real_fit(self, X, y)
+
+    monkeypatch.setattr(ar.predictors.ProxyFeaturePredictor, "fit", recording_fit)
+    hp = {**FAST_GUIDED[strategy], "initial": 6, "per_iteration": 4, "pool_size": 20, "proxy_features": True}
+    hp["proxies"] = ["nwot", "synflow"]
+    table = run(strategy, "nb201", nb201_oracle, budget=14, seed=3, progress=False, **hp)
+    again = run(strategy, "nb201", nb201_oracle, budget=14, seed=3, progress=False, **hp)
+    assert table["arch"].tolist() == again["arch"].tolist() and table["arch"].nunique() == 14
+    # every guided iteration fitted the strategy's own predictor inside the proxy-feature wrapper
+    expected = {"npenas": "GNNPredictor", "bo": "GPPredictor"}[strategy]
+    assert len(fitted) == 2 * 2 and {type(e).__name__ for e in fitted} == {expected}
+    plain = run(strategy, "nb201", nb201_oracle, budget=14, seed=3, progress=False, **{**hp, "proxy_features": False})
+    assert plain["arch"].tolist()[:6] == table["arch"].tolist()[:6]  # same random start, other guided picks
+    assert plain["arch"].tolist() != table["arch"].tolist()
+    with pytest.raises(ValueError, match="proxy_features need at least one zero-cost proxy"):
+        run(strategy, "nb201", nb201_oracle, budget=3, progress=False, proxy_features=True, proxies=[])

@@ -142,12 +142,12 @@ class ProxyFeaturePredictor(ArchPredictor):
                 )
         return scores[names], "fit"
 
-    def _feature_frame(self, archs: list[Any], space: Any, extra: pd.DataFrame | None) -> pd.DataFrame:
+    def _feature_frame(self, archs: list[Any], scores: pd.DataFrame, extra: pd.DataFrame | None) -> pd.DataFrame:
+        """The estimator's input: ``archs``, their proxy ``scores`` as reference quantiles, then ``extra``."""
         from archrank import proxies
         from archrank.predictors import with_features
 
         names = self._names()
-        scores = self._scores(archs, space)
         failed = scores[names].isna().any(axis=1).to_numpy()
         if failed.any():
             i = int(failed.argmax())
@@ -175,17 +175,30 @@ class ProxyFeaturePredictor(ArchPredictor):
         self.reference_ = reference.astype(np.float64).reset_index(drop=True)
         self.space_ = space.name
         est = instantiate(self.estimator, seed, self.space, self.encoding, what="estimator")
-        self.estimator_ = est.fit(self._feature_frame(archs, space, extra), targets)
+        self.estimator_ = est.fit(self._feature_frame(archs, scores, extra), targets)
         self.n_features_in_ = self.estimator_.n_features_in_
         self.extra_feature_names_ = inputs.extra_names  # the caller's own columns, not the proxies
         self.n_extra_features_ = len(self.extra_feature_names_ or [])
         return self
 
-    def predict(self, X: Any, return_std: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-        """Predicted targets for ``X``'s architectures, shape (n,); with ``return_std=True`` also their std (n,)."""
+    def _fitted_frame(self, X: Any) -> pd.DataFrame:
+        """The estimator's input for ``X`` after ``fit``: extra columns checked, proxies scored and placed."""
         check_is_fitted(self)
         archs, extra, inputs = self._archs_and_extra(X)
         check_extra_names(self.extra_feature_names_, inputs, type(self).__name__)
         if extra is not None:
             extra.columns = self.extra_feature_names_  # an array's unnamed columns, read in fitted order
-        return self.estimator_.predict(self._feature_frame(archs, self.space_, extra), return_std=return_std)
+        return self._feature_frame(archs, self._scores(archs, self.space_), extra)
+
+    @property
+    def model_(self) -> Any:
+        """The fitted estimator's BoTorch model, for acquisition functions (a GP estimator only)."""
+        return self.estimator_.model_
+
+    def to_model_inputs(self, X: Any) -> Any:
+        """Inputs of :attr:`model_` for ``X``'s architectures, their proxy features included (a GP estimator only)."""
+        return self.estimator_.to_model_inputs(self._fitted_frame(X))
+
+    def predict(self, X: Any, return_std: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """Predicted targets for ``X``'s architectures, shape (n,); with ``return_std=True`` also their std (n,)."""
+        return self.estimator_.predict(self._fitted_frame(X), return_std=return_std)

@@ -26,7 +26,10 @@ Zero-cost proxies (:mod:`archrank.proxies`, computed at initialization through `
 shipped NB201 table where it has the cell, else computed and cached on disk) can help
 any of them: ``warm_start=N`` draws N random architectures and starts from the ``initial`` best
 by the mean rank of ``proxies``; ``prefilter=N`` builds each iteration's pool from N candidates
-and keeps the ``pool_size`` best by proxy rank before the predictor sees them.
+and keeps the ``pool_size`` best by proxy rank before the predictor sees them;
+``proxy_features=True`` fits the predictor on the encoding plus the quantiles of the
+``proxies`` (:class:`archrank.predictors.ProxyFeaturePredictor`, the reference fixed at each fit:
+the shipped table where there is one, else the evaluated architectures' scores).
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ class PredictorGuided(Strategy):
         prefilter: int = 0,
         proxies: Sequence[str] = ("nwot", "synflow"),
         proxy_dataset: str = "cifar10",
+        proxy_features: bool = False,
     ) -> None:
         super().__init__(space, rng, allowed)
         if initial < 2 or per_iteration < 1 or pool_size < per_iteration or parents < 1:
@@ -68,12 +72,12 @@ class PredictorGuided(Strategy):
             raise ValueError(f"warm_start ({warm_start}) must be 0 or at least initial ({initial})")
         if prefilter and prefilter < pool_size:
             raise ValueError(f"prefilter ({prefilter}) must be 0 or at least pool_size ({pool_size})")
-        if (warm_start or prefilter) and not proxies:
-            raise ValueError("warm_start and prefilter need at least one zero-cost proxy")
+        if (warm_start or prefilter or proxy_features) and not proxies:
+            raise ValueError("warm_start, prefilter and proxy_features need at least one zero-cost proxy")
         self.initial, self.per_iteration, self.pool_size, self.parents = initial, per_iteration, pool_size, parents
         self.predictor_params = dict(predictor_params or {})
         self.warm_start, self.prefilter = warm_start, prefilter
-        self.proxies, self.proxy_dataset = list(proxies), proxy_dataset
+        self.proxies, self.proxy_dataset, self.proxy_features = list(proxies), proxy_dataset, bool(proxy_features)
         self.warm_queue: list[Any] | None = None
         self.queue: list[Any] = []
         self.proposed = 0
@@ -127,9 +131,17 @@ class PredictorGuided(Strategy):
         archs = [a for a, _ in self.results]
         y = np.array([v for _, v in self.results])
         seed = int(self.rng.integers(2**31 - 1))
-        return predictors.make(self.predictor_name, space=self.space, random_state=seed, **self.predictor_params).fit(
-            archs, y
-        )
+        model = predictors.make(self.predictor_name, space=self.space, random_state=seed, **self.predictor_params)
+        if self.proxy_features:
+            model = predictors.make(
+                "proxy_features",
+                estimator=model,
+                proxies=self.proxies,
+                dataset=self.proxy_dataset,
+                space=self.space,
+                random_state=seed,
+            )
+        return model.fit(archs, y)
 
     def _acquire(self, model: Any, pool: list[Any]) -> list[Any]:
         """The pool, most promising first."""
