@@ -106,6 +106,31 @@ def test_default_grid_is_the_estimators_declared_one(toy) -> None:  # type: igno
     assert set(tuned.best_params_) == set(expected)
 
 
+def test_random_search_draws_seeded_settings_from_lists_and_distributions(toy) -> None:  # type: ignore[no-untyped-def]
+    from scipy import stats
+
+    X, y = toy
+    space = {"min_samples_leaf": stats.randint(1, 12), "max_features": [0.25, 0.5, 1.0]}
+    kwargs = dict(estimator=_rf(), param_grid=space, n_iter=5, cv=3)
+    tuned = make("tuned", random_state=2, **kwargs).fit(X, y)
+    table = tuned.cv_results_
+    assert len(table) == 5 and table["param_min_samples_leaf"].between(1, 11).all()
+    assert set(table["param_max_features"]) <= {0.25, 0.5, 1.0}
+    best = table.loc[table["rank_test_score"] == 1].iloc[0]
+    assert tuned.best_score_ == pytest.approx(best["mean_test_score"]) == pytest.approx(table["mean_test_score"].max())
+    assert tuned.best_params_ == best["params"]
+    # same seed, same draws and choice; another seed draws other settings
+    twin = make("tuned", random_state=2, **kwargs).fit(X, y)
+    assert twin.cv_results_["params"].tolist() == table["params"].tolist()
+    other = make("tuned", random_state=3, **kwargs).fit(X, y)
+    assert other.cv_results_["params"].tolist() != table["params"].tolist()
+    np.testing.assert_array_equal(tuned.predict(X[:7]), twin.predict(X[:7]))
+    with pytest.raises(ValueError, match="needs n_iter"):
+        make("tuned", estimator=_rf(), param_grid=space).fit(X, y)
+    with pytest.raises(ValueError, match="n_iter must be"):
+        make("tuned", estimator=_rf(), param_grid=GRID, n_iter=0).fit(X, y)
+
+
 def test_errors_name_the_problem(toy) -> None:  # type: ignore[no-untyped-def]
     X, y = toy
     with pytest.raises(UnknownChoiceError, match="min_leaf"):

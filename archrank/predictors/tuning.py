@@ -1,7 +1,7 @@
 """Hyperparameters chosen by K-fold cross-validation on the training data alone.
 
-:class:`TunedPredictor` wraps scikit-learn's ``GridSearchCV`` so that the search itself is an
-archrank predictor: it reads architectures, DataFrames with extra feature columns or plain
+:class:`TunedPredictor` wraps scikit-learn's ``GridSearchCV`` (or ``RandomizedSearchCV``) so
+that the search itself is an archrank predictor: it reads architectures, DataFrames with extra feature columns or plain
 matrices like every other predictor, and keeps ``predict(X, return_std=True)``, which
 ``GridSearchCV`` would drop. Folds are shuffled with the predictor's seed, candidates are
 scored by Kendall tau (the ranking quality NAS cares about) unless told otherwise, and the best
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.metrics import make_scorer
-from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.model_selection import GridSearchCV, KFold, RandomizedSearchCV
 from sklearn.utils.validation import check_is_fitted
 
 from archrank._seeding import resolve_seed
@@ -39,6 +39,11 @@ class TunedPredictor(ArchPredictor):
     class declares in ``tuning_grid``. ``scoring``: ``"kendall_tau"`` (default) or ``"spearman"``
     between held-out targets and predictions, or any scikit-learn scoring string or callable.
 
+    ``n_iter``: ``None`` (default) tries every setting of the grid (``GridSearchCV``); a number
+    tries that many settings drawn with the predictor's seed (``RandomizedSearchCV``), and grid
+    values may then also be scipy.stats distributions (anything with ``rvs``), e.g.
+    ``{"learning_rate": scipy.stats.loguniform(0.01, 0.3)}``.
+
     After ``fit``: ``best_params_``, ``best_score_`` (mean held-out score of the best setting),
     ``cv_results_`` (a DataFrame, one row per setting) and ``best_estimator_`` (refitted on all
     the data, which ``predict`` uses). Cost: (number of settings x ``cv`` + 1) fits.
@@ -51,6 +56,7 @@ class TunedPredictor(ArchPredictor):
         cv: int = 5,
         scoring: str | Callable[..., float] = "kendall_tau",
         n_jobs: int | None = None,
+        n_iter: int | None = None,
         space: Any = None,
         encoding: str = "auto",
         random_state: int | None = None,
@@ -60,6 +66,7 @@ class TunedPredictor(ArchPredictor):
         self.cv = cv
         self.scoring = scoring
         self.n_jobs = n_jobs
+        self.n_iter = n_iter
         self.space = space
         self.encoding = encoding
         self.random_state = random_state
@@ -69,8 +76,8 @@ class TunedPredictor(ArchPredictor):
             raise ValueError("set the encoding on the estimator itself, not on the TunedPredictor")
         return instantiate(self.estimator, seed, self.space, self.encoding, what="estimator")
 
-    def _grids(self, est: ArchPredictor) -> list[dict[str, list[Any]]]:
-        """The grid as a list of dicts of lists, checked against ``est``'s hyperparameters."""
+    def _grids(self, est: ArchPredictor) -> list[dict[str, Any]]:
+        """The grid as a list of dicts of lists (or, with ``n_iter``, distributions), checked against ``est``."""
         grid = type(est).tuning_grid if self.param_grid is None else self.param_grid
         grids = [grid] if isinstance(grid, Mapping) else list(grid)
         if not grids or not all(isinstance(g, Mapping) and g for g in grids):
@@ -86,9 +93,15 @@ class TunedPredictor(ArchPredictor):
                     raise ValueError("random_state is not tuned: the TunedPredictor passes its own seed on")
                 if name not in valid:
                     raise UnknownChoiceError(f"hyperparameter of {type(est).__name__} in param_grid", name, valid)
+                if hasattr(values, "rvs"):
+                    if self.n_iter is None:
+                        raise ValueError(
+                            f"param_grid[{name!r}] is a distribution; sampling settings from it needs n_iter=N"
+                        )
+                    continue
                 if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
                     raise ValueError(f"param_grid[{name!r}] must be a non-empty list of values, got {values!r}")
-            checked.append({name: list(values) for name, values in g.items()})
+            checked.append({name: v if hasattr(v, "rvs") else list(v) for name, v in g.items()})
         return checked
 
     def _scorer(self) -> Any:
@@ -104,17 +117,24 @@ class TunedPredictor(ArchPredictor):
             raise ValueError(f"cv must be a number of folds >= 2, got {self.cv!r}")
         if self.cv > n:
             raise ValueError(f"cv={self.cv} folds need at least {self.cv} training samples, got {n}")
+        if self.n_iter is not None and (
+            isinstance(self.n_iter, bool) or not isinstance(self.n_iter, (int, np.integer)) or self.n_iter < 1
+        ):
+            raise ValueError(f"n_iter must be None (the whole grid) or a number of settings >= 1, got {self.n_iter!r}")
         seed = resolve_seed(self.random_state)
         est = self._template(seed)
-        search = GridSearchCV(
-            est,
-            self._grids(est),
-            scoring=self._scorer(),
-            cv=KFold(int(self.cv), shuffle=True, random_state=seed),
-            n_jobs=self.n_jobs,
-            refit=True,
-            error_score="raise",  # a setting that fails is an error, not a silently skipped candidate
-        )
+        common = {
+            "scoring": self._scorer(),
+            "cv": KFold(int(self.cv), shuffle=True, random_state=seed),
+            "n_jobs": self.n_jobs,
+            "refit": True,
+            "error_score": "raise",  # a setting that fails is an error, not a silently skipped candidate
+        }
+        grids = self._grids(est)
+        if self.n_iter is None:
+            search = GridSearchCV(est, grids, **common)
+        else:
+            search = RandomizedSearchCV(est, grids, n_iter=int(self.n_iter), random_state=seed, **common)
         search.fit(X, targets)
         if not np.isfinite(search.best_score_):
             raise ValueError(
