@@ -350,6 +350,13 @@ def rank_command(
         pool = kept
     if model_file is not None:
         model = predictor_mod.load(model_file)
+        fitted_for = model.get_params(deep=False).get("space")
+        if fitted_for is not None and spaces.get(getattr(fitted_for, "name", fitted_for)).name != sp.name:
+            raise ValueError(
+                f"{model_file} holds a predictor for {getattr(fitted_for, 'name', fitted_for)}, not {sp.name}"
+            )
+        if cache and "cache" in model.get_params(deep=False):
+            model.set_params(cache=cache)  # where this machine keeps its proxy scores
         label = f"the predictor of {model_file} ({type(model).__name__})"
         typer.echo(f"predicting {len(pool)} candidates with {label} ...", err=True)
     else:

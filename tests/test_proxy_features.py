@@ -142,6 +142,12 @@ def test_cli_saves_the_reference_with_the_model_and_ranks_with_it(cells, tmp_pat
         assert result.exit_code == 2 and "only apply with --train" in result.output
     result = CliRunner().invoke(app, ["rank", "nb201", "--sample", "3"])
     assert result.exit_code == 2 and "--train" in result.output
+    result = CliRunner().invoke(app, ["rank", "nb101", "--model", str(model), "--sample", "3"])
+    assert result.exit_code == 2 and "holds a predictor for nb201, not nb101" in result.output
+    cache = tmp_path / "elsewhere.db"
+    result = CliRunner().invoke(app, ["rank", "nb201", "--model", str(model), "--sample", "3", "--cache", str(cache)])
+    assert result.exit_code == 0, result.output
+    assert cache.exists()  # --cache is where a loaded predictor keeps the scores it computes
 
 
 def test_cli_where_no_table_is_shipped_keeps_the_scored_reference(tmp_path) -> None:  # type: ignore[no-untyped-def]
