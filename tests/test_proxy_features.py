@@ -111,8 +111,17 @@ def test_extra_columns_and_errors(cells, monkeypatch) -> None:  # type: ignore[n
         return table
 
     monkeypatch.setattr(ar.proxies, "compute", failing)
+    X = with_features(te[:5], {"depth": np.ones(5)})
     with pytest.raises(ValueError, match=rf"NaN proxy score, the first is {re.escape(str(te[1]))} \(zico\)"):
-        model.predict(with_features(te[:5], {"depth": np.ones(5)}))
+        model.predict(X)
+    # on_failed="median": the failed feature is 0.5 (no information), with a warning that names the cell
+    model.set_params(on_failed="median")
+    with pytest.warns(ar.proxies.ProxyWarning, match=re.escape(str(te[1]))):
+        imputed = model.predict(X)
+    monkeypatch.setattr(ar.proxies, "compute", real)
+    by_hand = model._feature_frame(te[:5], real(te[:5], NAMES, space="nb201", progress=False), X[["depth"]])
+    by_hand.loc[1, "zico"] = 0.5
+    np.testing.assert_array_equal(imputed, model.estimator_.predict(by_hand))
 
 
 def test_cli_saves_the_reference_with_the_model_and_ranks_with_it(cells, tmp_path) -> None:  # type: ignore[no-untyped-def]

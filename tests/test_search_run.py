@@ -335,3 +335,14 @@ def test_proxy_features_feed_the_search_predictor(strategy, nb201_oracle, monkey
     assert plain["arch"].tolist() != table["arch"].tolist()
     with pytest.raises(ValueError, match="proxy_features need at least one zero-cost proxy"):
         run(strategy, "nb201", nb201_oracle, budget=3, progress=False, proxy_features=True, proxies=[])
+    # a candidate whose proxy fails gets a neutral feature and a warning; the search goes on
+    real = ar.proxies.compute
+
+    def failing(archs, *args, **kwargs):  # type: ignore[no-untyped-def]
+        table = real(archs, *args, **kwargs)
+        table.loc[len(table) - 1, "nwot"] = np.nan
+        return table
+
+    monkeypatch.setattr(ar.proxies, "compute", failing)
+    with pytest.warns(ar.proxies.ProxyWarning, match="NaN proxy score"):
+        assert len(run(strategy, "nb201", nb201_oracle, budget=14, seed=3, progress=False, **hp)) == 14

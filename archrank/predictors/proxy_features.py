@@ -10,6 +10,7 @@ predictor (``save``/``load``) carries everything it needs to read new candidates
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -28,6 +29,7 @@ from archrank.predictors.base import (
     instantiate,
     split_inputs,
 )
+from archrank.proxies.runner import ProxyWarning
 
 #: the proxies of the feature benchmark (benchmarks/proxies.py, "7 proxies")
 FEATURE_PROXIES = ("synflow", "jacob_cov", "nwot", "zico", "flops", "snip", "grad_norm")
@@ -41,7 +43,8 @@ class ProxyFeaturePredictor(ArchPredictor):
     ``estimator``: a predictor name (built with ``space`` and ``encoding``) or an unfitted
     predictor (cloned). ``proxies``, ``dataset``, ``batch_size``, ``proxy_seed``, ``device``,
     ``cache``: passed to :func:`archrank.proxies.compute` (``proxy_seed`` draws the networks'
-    initial weights and the input batch; ``random_state`` seeds the estimator).
+    initial weights and the input batch; ``random_state`` seeds the estimator); ``progress``
+    shows a progress bar while scoring.
 
     ``reference``: the scores whose distribution defines each proxy's quantile feature:
 
@@ -56,8 +59,10 @@ class ProxyFeaturePredictor(ArchPredictor):
 
     After ``fit``: ``estimator_`` (fitted on the encoding plus the features), ``reference_`` (a
     DataFrame, one column per proxy) and ``reference_source_`` (``"shipped"``, ``"fit"`` or
-    ``"given"``). An architecture whose proxy score is NaN (the proxy failed on it) is an error
-    that names it, at ``fit`` and at ``predict``.
+    ``"given"``). ``on_failed``: what an architecture whose proxy score is NaN (the proxy failed
+    on it) gets: ``"raise"`` (default) an error that names it, at ``fit`` and at ``predict``;
+    ``"median"`` the feature 0.5 (no information) and a warning that names it, so that one bad
+    candidate does not stop a search.
     """
 
     def __init__(
@@ -71,6 +76,7 @@ class ProxyFeaturePredictor(ArchPredictor):
         device: str = "auto",
         cache: str | None = "auto",
         progress: bool = False,
+        on_failed: Literal["raise", "median"] = "raise",
         space: Any = None,
         encoding: str = "auto",
         random_state: int | None = None,
@@ -84,6 +90,7 @@ class ProxyFeaturePredictor(ArchPredictor):
         self.device = device
         self.cache = cache
         self.progress = progress
+        self.on_failed = on_failed
         self.space = space
         self.encoding = encoding
         self.random_state = random_state
@@ -148,15 +155,21 @@ class ProxyFeaturePredictor(ArchPredictor):
         from archrank.predictors import with_features
 
         names = self._names()
+        if self.on_failed not in ("raise", "median"):
+            raise ValueError(f"on_failed must be 'raise' or 'median', got {self.on_failed!r}")
+        features = proxies.as_features(scores, names, reference=self.reference_).drop(columns=ARCH_COLUMN)
         failed = scores[names].isna().any(axis=1).to_numpy()
         if failed.any():
             i = int(failed.argmax())
             bad = [p for p in names if np.isnan(scores.at[i, p])]
-            raise ValueError(
+            what = (
                 f"{int(failed.sum())} architecture(s) got a NaN proxy score, the first is {scores.at[i, 'arch']} "
-                f"({', '.join(bad)}); leave it out or drop that proxy"
+                f"({', '.join(bad)})"
             )
-        features = proxies.as_features(scores, names, reference=self.reference_).drop(columns=ARCH_COLUMN)
+            if self.on_failed == "raise":
+                raise ValueError(f"{what}; leave it out, drop that proxy or pass on_failed='median'")
+            warnings.warn(f"{what}; their feature is 0.5, the median quantile", ProxyWarning, stacklevel=3)
+            features = features.fillna(0.5)
         if extra is not None:
             clash = [c for c in extra.columns if c in names]
             if clash:

@@ -138,6 +138,7 @@ class PredictorGuided(Strategy):
                 estimator=model,
                 proxies=self.proxies,
                 dataset=self.proxy_dataset,
+                on_failed="median",  # a candidate whose proxy fails is warned about, not the end of the search
                 space=self.space,
                 random_state=seed,
             )
