@@ -270,8 +270,9 @@ def correlation_nb101(args: argparse.Namespace) -> None:
         f"Command: `{cmd}`. Machine: {machine()}. Date: {date.today().isoformat()}. Cells: {len(sample)} drawn "
         "from the bundled NB101 table's 20,001 with `numpy.random.default_rng(0).permutation`, scored with "
         "`ar.proxies.compute` (batch 64, seed 0, CIFAR-10 images) into a resumable cache; no NB101 table is shipped. "
-        "Truth: 108-epoch validation accuracy (one of the benchmark's three training runs, as bundled). 95 % intervals: 1,000 bootstrap "
-        "resamples of the cells. Pairs: the best mean-rank pairs, picked on these same cells (optimistic).",
+        "Truth: 108-epoch validation accuracy (one of the benchmark's three training runs, as bundled). "
+        "95 % intervals: 1,000 bootstrap resamples of the cells. Pairs: the best mean-rank pairs, picked on these "
+        "same cells (optimistic).",
         "",
         "| proxies | kind | cells | Kendall tau | 95 % interval | Spearman |",
         "|---|---|---:|---:|---|---:|",
