@@ -1,8 +1,8 @@
 """Hyperparameters chosen by K-fold cross-validation on the training data alone.
 
 :class:`TunedPredictor` wraps scikit-learn's ``GridSearchCV`` (or ``RandomizedSearchCV``) so
-that the search itself is an archrank predictor: it reads architectures, DataFrames with extra feature columns or plain
-matrices like every other predictor, and keeps ``predict(X, return_std=True)``, which
+that the search itself is an archrank predictor: it reads architectures, DataFrames with extra
+feature columns or plain matrices like every other predictor, and keeps ``predict(X, return_std=True)``, which
 ``GridSearchCV`` would drop. Folds are shuffled with the predictor's seed, candidates are
 scored by Kendall tau (the ranking quality NAS cares about) unless told otherwise, and the best
 setting is refitted on all the training data.
