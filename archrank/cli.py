@@ -398,12 +398,11 @@ def _with_proxy_features(
         raise typer.BadParameter("--proxy-features needs at least one proxy name")
     for name in chosen:
         proxies.get(name)  # an unknown proxy is an error before any scoring
+    from archrank.predictors.proxy_features import shipped_reference
+
     name = getattr(space, "name", space)
-    shipped = (name, dataset) in proxies.available_precomputed() and set(chosen) <= set(
-        proxies.load_precomputed(name, dataset).columns
-    )
     reference: object = "shipped"
-    if shipped:
+    if shipped_reference(name, dataset, chosen) is not None:
         typer.echo(f"proxy features: quantiles among the shipped {name}/{dataset} table", err=True)
     else:
         reference = proxies.compute(scored, chosen, space=space, dataset=dataset, cache=cache or "auto")

@@ -35,6 +35,18 @@ from archrank.proxies.runner import ProxyWarning
 FEATURE_PROXIES = ("synflow", "jacob_cov", "nwot", "zico", "flops", "snip", "grad_norm")
 
 
+def shipped_reference(space: str, dataset: str, proxies: Sequence[str]) -> pd.DataFrame | None:
+    """The shipped score table of ``space``/``dataset`` restricted to ``proxies`` (one column each),
+    or None when no table is shipped for them or it lacks one of the proxies."""
+    from archrank import proxies as proxies_mod
+
+    if (space, dataset) not in proxies_mod.available_precomputed():
+        return None
+    table = proxies_mod.load_precomputed(space, dataset)
+    names = list(proxies)
+    return table[names] if all(p in table.columns for p in names) else None
+
+
 class ProxyFeaturePredictor(ArchPredictor):
     """``estimator`` fitted on the architectures' encoding plus their zero-cost proxy quantiles.
 
@@ -138,10 +150,9 @@ class ProxyFeaturePredictor(ArchPredictor):
         if not isinstance(ref, str) or ref not in ("auto", "shipped", "fit"):
             raise ValueError(f"reference must be 'auto', 'shipped', 'fit' or a score DataFrame, got {ref!r}")
         if ref in ("auto", "shipped"):
-            if (space_name, self.dataset) in proxies.available_precomputed():
-                table = proxies.load_precomputed(space_name, self.dataset)
-                if all(p in table.columns for p in names):
-                    return table[names], "shipped"
+            table = shipped_reference(space_name, self.dataset, names)
+            if table is not None:
+                return table, "shipped"
             if ref == "shipped":
                 raise ValueError(
                     f"no shipped proxy table for {space_name}/{self.dataset} holds {names} "
