@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import archrank as ar
@@ -134,7 +136,95 @@ def test_malformed_genotypes_raise_a_clear_error(text, fragment):
 def test_cell_graphs():
     arch = SPACE.parse(DARTS_V2)
     normal, reduce = SPACE.cell_graphs(arch)
-    assert normal.num_nodes == reduce.num_nodes == 11
-    assert normal.adjacency[:, -1].sum() == 8  # every edge-op feeds the concat output
+    assert normal.num_nodes == reduce.num_nodes == 15 and normal.num_edges == 20
+    assert normal.ops[:5] == ("input0", "input1", "sep_conv_3x3", "sep_conv_3x3", "sum")
+    assert normal.adjacency[:, -1].sum() == 4  # the concat output reads the four node sums
+    sums = [v for v, op in enumerate(normal.ops) if op == "sum"]
+    assert sums == [4, 7, 10, 13] and (normal.adjacency[:, sums].sum(axis=0) == 2).all()
+    assert normal.adjacency[10, 14] == 1  # node 5's dil_conv_3x3 reads node 2 (its sum vertex)
     union = SPACE.to_cell_graph(arch)
-    assert union.num_nodes == 22 and union.ops[0] == "normal/input0" and union.ops[11] == "reduce/input0"
+    assert union.num_nodes == 30 and union.ops[0] == "normal/input0" and union.ops[15] == "reduce/input0"
+
+
+def _renumbered(cell, order):  # type: ignore[no-untyped-def]
+    """``cell`` with intermediate node ``order[i]`` moved to position ``i + 2`` (None if a node would read ahead)."""
+    new = {0: 0, 1: 1, **{old: i + 2 for i, old in enumerate(order)}}
+    edges = []
+    for old in order:
+        pair = cell[2 * (old - 2) : 2 * (old - 2) + 2]
+        if any(new[inp] >= new[old] for _, inp in pair):
+            return None
+        edges += [(op, new[inp]) for op, inp in pair]
+    return tuple(edges)
+
+
+def _exact_key(arch):  # type: ignore[no-untyped-def]
+    """Isomorphism class by brute force: the smallest spelling over all valid renumberings of each cell."""
+    key = []
+    for cell in (arch.normal, arch.reduce):
+        spellings = (_renumbered(cell, order) for order in itertools.permutations(range(2, 6)))
+        key.append(min(DartsArch(c, c).normal for c in spellings if c is not None))
+    return tuple(key)
+
+
+def test_canonical_keeps_which_ops_are_summed_into_a_node():
+    red = [("max_pool_3x3", 0), ("max_pool_3x3", 1)] * 4
+    tail = [("skip_connect", 0), ("skip_connect", 1)] * 2
+    # g3: node 2 = sep3(x0) + max(x1), node 3 = skip(x0) + avg(x1); g4: max and avg trade places
+    g3 = SPACE.parse(
+        {
+            "normal": [("sep_conv_3x3", 0), ("max_pool_3x3", 1), ("skip_connect", 0), ("avg_pool_3x3", 1)] + tail,
+            "reduce": red,
+        }
+    )
+    g4 = SPACE.parse(
+        {
+            "normal": [("sep_conv_3x3", 0), ("avg_pool_3x3", 1), ("skip_connect", 0), ("max_pool_3x3", 1)] + tail,
+            "reduce": red,
+        }
+    )
+    assert g3 != g4 and SPACE.canonical(g3) != SPACE.canonical(g4)
+    assert not SPACE.to_cell_graph(g3).is_isomorphic(SPACE.to_cell_graph(g4))
+    # the same two cells with nodes 2 and 3 listed the other way round are still merged
+    g3_swapped = DartsArch(_renumbered(g3.normal, (3, 2, 4, 5)), g3.reduce)
+    assert g3_swapped != g3 and SPACE.canonical(g3_swapped) == SPACE.canonical(g3)
+
+
+def test_canonical_ignores_the_order_of_a_nodes_two_edges():
+    base = SPACE.parse(DARTS_V2)
+    flipped = {
+        c: [e for k in range(4) for e in reversed(base.cell(c)[2 * k : 2 * k + 2])] for c in ("normal", "reduce")
+    }
+    assert SPACE.parse(flipped) == base and SPACE.canonical(SPACE.parse(flipped)) == SPACE.canonical(base)
+
+
+def test_table_cells_have_distinct_canonical_keys():
+    archs = ar.datasets.load("darts", "cifar10").archs()
+    assert len({SPACE.canonical(a) for a in archs}) == len(archs) == 725
+
+
+@settings(max_examples=25, deadline=None)
+@given(seeds, st.permutations(range(2, 6)), st.permutations(range(2, 6)))
+def test_renumbered_nodes_share_the_canonical_key_and_the_parameter_count(seed, order_n, order_r):
+    arch = SPACE.random_arch(np.random.default_rng(seed))
+    normal, reduce = _renumbered(arch.normal, order_n), _renumbered(arch.reduce, order_r)
+    twin = DartsArch(normal or arch.normal, reduce or arch.reduce)
+    flipped = DartsArch(
+        *(tuple(e for k in range(4) for e in reversed(c[2 * k : 2 * k + 2])) for c in (twin.normal, twin.reduce))
+    )
+    assert SPACE.canonical(twin) == SPACE.canonical(arch) == SPACE.canonical(flipped)
+    if twin != arch:
+        count = [sum(p.numel() for p in SPACE.build_model(a).parameters()) for a in (arch, twin)]
+        assert count[0] == count[1]
+
+
+@settings(max_examples=10, deadline=None)
+@given(seeds, st.lists(st.sampled_from(OPS[:3]), min_size=16, max_size=16))
+def test_canonical_is_exact_isomorphism_on_neighbours(seed, few_ops):
+    """Among a genotype and its 120 neighbours, canonical keys agree exactly when the cells are isomorphic."""
+    arch = SPACE.random_arch(np.random.default_rng(seed))
+    edges = [(op, inp) for op, (_, inp) in zip(few_ops, arch.normal + arch.reduce, strict=True)]
+    arch = DartsArch(tuple(edges[:8]), tuple(edges[8:]))  # few distinct ops: many isomorphic neighbours
+    key, exact = SPACE.canonical(arch), _exact_key(arch)
+    for nbr in SPACE.neighbors(arch):
+        assert (SPACE.canonical(nbr) == key) == (_exact_key(nbr) == exact)

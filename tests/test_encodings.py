@@ -145,7 +145,7 @@ def test_darts_distinct_genotypes_distinct_rows() -> None:
 
 
 def test_graph_encoding_shapes() -> None:
-    for space_name, nodes, width in (("nb201", 8, 7), ("darts", 22, 20)):
+    for space_name, nodes, width in (("nb201", 8, 7), ("darts", 30, 22)):
         g = encode(ar.spaces.get(space_name).sample(3, seed=0), "graph")[0]
         assert tuple(g.x.shape) == (nodes, width)
         assert g.edge_index.dtype.is_floating_point is False

@@ -7,8 +7,10 @@ Nodes carry a one-hot label in ``x`` (float32, shape (num_nodes, vocabulary)); `
   vocabulary is input, the 5 ops, output (7).
 * NB101: the 7-or-fewer-vertex cell of the module hash's shipped representative (so
   isomorphic specs give identical objects); vocabulary input, 3 ops, output (5).
-* DARTS: the normal and reduction cells as one 22-node graph (2 inputs, 8 op nodes and the
-  output per cell); the vocabulary keeps the cell type: normal/input0 ... reduce/output (20).
+* DARTS: the normal and reduction cells as one 30-node graph (per cell 2 inputs, 8 op nodes,
+  4 ``sum`` nodes, one per intermediate node, adding its two ops, and the output); the
+  vocabulary keeps the cell type: normal/input0, normal/input1, the 7 ops, normal/sum,
+  normal/output, then the same for reduce/ (22).
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ def vocabulary(space: SearchSpace) -> tuple[str, ...]:
     if space.name in ("nb201", "nb101"):
         return ("input", *space.ops, "output")
     if space.name == "darts":
-        return tuple(f"{c}/{lab}" for c in ("normal", "reduce") for lab in ("input0", "input1", *space.ops, "output"))
+        return tuple(
+            f"{c}/{lab}" for c in ("normal", "reduce") for lab in ("input0", "input1", *space.ops, "sum", "output")
+        )
     raise unknown_space("graph", space)
 
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from archrank import spaces
 from archrank.encodings.base import ArchEncoder, unknown_space
+from archrank.spaces import darts
 from archrank.spaces.base import SearchSpace
 from archrank.spaces.cellgraph import CellGraph
 
@@ -85,8 +86,15 @@ def layout(space: SearchSpace) -> PathLayout:
     raise unknown_space("path", space)
 
 
+#: vertex labels that join op outputs without being ops themselves (DARTS's per-node ``sum``)
+_JOIN_LABELS = frozenset({darts.SUM})
+
+
 def graph_paths(graph: CellGraph, source: int, op_index: dict[str, int]) -> list[tuple[int, ...]]:
-    """Op-index sequences of every directed path from node ``source`` to the last node (its output)."""
+    """Op-index sequences of every directed path from node ``source`` to the last node (its output).
+
+    Vertices labelled ``sum`` (DARTS's intermediate nodes) are passed through without adding an op.
+    """
     adj = graph.adjacency
     sink = graph.num_nodes - 1
     succ = [np.flatnonzero(adj[v]).tolist() for v in range(graph.num_nodes)]
@@ -97,6 +105,8 @@ def graph_paths(graph: CellGraph, source: int, op_index: dict[str, int]) -> list
         for nxt in succ[node]:
             if nxt == sink:
                 out.append(path)
+            elif graph.ops[nxt] in _JOIN_LABELS:  # a DARTS node's sum: not an op, adds nothing to the path
+                stack.append((nxt, path))
             else:
                 stack.append((nxt, (*path, op_index[graph.ops[nxt]])))
     return out

@@ -159,19 +159,42 @@ def parse_darts(text: Any) -> DartsArch:
     )
 
 
+SUM = "sum"  # label of the vertex that adds an intermediate node's two op outputs
+NUM_GRAPH_NODES = 2 + 3 * NUM_NODES + 1  # per cell: 2 inputs, per node 2 ops + 1 sum, the concat output
+
+
+def op_vertex(edge: int) -> int:
+    """Vertex of edge ``edge``'s op in :func:`cell_to_graph` (node ``k``'s ops come right before its sum)."""
+    return 2 + 3 * (edge // 2) + edge % 2
+
+
+def sum_vertex(node: int) -> int:
+    """Vertex of intermediate node ``node`` (2..5) in :func:`cell_to_graph`; cell inputs 0 and 1 are vertices 0, 1."""
+    return node if node < 2 else 2 + 3 * (node - 2) + 2
+
+
 def cell_to_graph(cell: Cell, prefix: str = "") -> CellGraph:
-    """One cell with ops moved onto nodes: 2 inputs, the 8 edge-ops in edge order, the concat output (11 nodes)."""
-    n = 2 + NUM_EDGES + 1
+    """One cell with ops moved onto vertices (15 vertices, 20 edges).
+
+    Vertices, in topological order: ``input0``, ``input1``, then per intermediate node ``k + 2``
+    its two op vertices (edges ``2k``, ``2k + 1``) followed by a ``sum`` vertex that adds them,
+    and last the ``output`` that concatenates the four sums. An op vertex reads a cell input or
+    the sum vertex of an earlier node. The sum vertices keep which two ops are added into the
+    same node (without them, two ops of a node that nothing else reads would both go straight to
+    the output, and ``sep(x0) + max(x1), skip(x0) + avg(x1)`` would look like
+    ``sep(x0) + avg(x1), skip(x0) + max(x1)``).
+    """
+    n = NUM_GRAPH_NODES
     adj = np.zeros((n, n), dtype=np.uint8)
-    for e, (_, inp) in enumerate(cell):
-        node = 2 + e
-        if inp < 2:
-            adj[inp, node] = 1
-        else:
-            adj[2 + 2 * (inp - 2), node] = 1
-            adj[2 + 2 * (inp - 2) + 1, node] = 1
-        adj[node, n - 1] = 1
-    labels = ["input0", "input1", *(op for op, _ in cell), "output"]
+    labels = ["input0", "input1"] + [""] * (n - 3) + ["output"]
+    for e, (op, inp) in enumerate(cell):
+        v = op_vertex(e)
+        adj[sum_vertex(inp), v] = 1
+        adj[v, sum_vertex(2 + e // 2)] = 1
+        labels[v] = op
+    for node in range(2, 2 + NUM_NODES):
+        labels[sum_vertex(node)] = SUM
+        adj[sum_vertex(node), n - 1] = 1
     return CellGraph(adj, [prefix + lab for lab in labels])
 
 
@@ -238,14 +261,18 @@ class DartsSpace(SearchSpace):
     def canonical(self, arch: DartsArch) -> str:
         """Hash shared by genotypes whose cells are isomorphic (e.g. independent nodes listed in another order).
 
-        Built from the WL fingerprints (:func:`~archrank.spaces.cellgraph.wl_hash`) of both cell graphs.
+        Built from the WL fingerprints (:func:`~archrank.spaces.cellgraph.wl_hash`) of both cell graphs
+        (:func:`cell_to_graph`, with one ``sum`` vertex per intermediate node). Renumbering the
+        intermediate nodes (and the inputs that read them) keeps the key: the output concatenates all
+        four and the next cell's 1x1 preprocessing conv makes their order irrelevant. Which ops are
+        summed into the same node, and what each op reads, are kept.
         """
         self._check_arch_type(arch)
         fps = "".join(cell_to_graph(arch.cell(c)).fingerprint() for c in CELL_TYPES)
         return hashlib.md5(fps.encode()).hexdigest()
 
     def cell_graphs(self, arch: DartsArch) -> tuple[CellGraph, CellGraph]:
-        """The normal and the reduction cell as separate 11-node graphs."""
+        """The normal and the reduction cell as separate 15-vertex graphs (see :func:`cell_to_graph`)."""
         self._check_arch_type(arch)
         return cell_to_graph(arch.normal), cell_to_graph(arch.reduce)
 
@@ -256,7 +283,7 @@ class DartsSpace(SearchSpace):
         return build_darts(self.ensure(arch), num_classes)
 
     def to_cell_graph(self, arch: DartsArch) -> CellGraph:
-        """Both cells as one 22-node graph (disjoint union); labels are prefixed ``normal/`` and ``reduce/``."""
+        """Both cells as one 30-vertex graph (disjoint union); labels are prefixed ``normal/`` and ``reduce/``."""
         self._check_arch_type(arch)
         g1, g2 = cell_to_graph(arch.normal, "normal/"), cell_to_graph(arch.reduce, "reduce/")
         n1, n2 = g1.num_nodes, g2.num_nodes
