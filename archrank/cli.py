@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from typing import Annotated, Literal
 
 import typer
 
 from archrank import datasets, spaces
-from archrank.errors import DataFileError, InvalidArchitectureError, UnknownArchitectureError, UnknownChoiceError
+from archrank.errors import (
+    ArchrankError,
+    DataFileError,
+    InvalidArchitectureError,
+    UnknownArchitectureError,
+    UnknownChoiceError,
+)
 
 app = typer.Typer(
     help="Rank neural network architectures without training them.",
@@ -30,21 +37,32 @@ def _fail(message: str, code: int) -> None:
     raise typer.Exit(code)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # type: ignore[no-untyped-def]
+    """A warning during a command: one line on stderr, without the library's source line."""
+    typer.echo(f"warning: {message}", err=True)
+
+
 def _guard(func):  # type: ignore[no-untyped-def]
     """Turn archrank's own errors into a one-line message and a clear exit code."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
         try:
-            return func(*args, **kwargs)
+            with warnings.catch_warnings():  # restores the warnings machinery when the command ends
+                warnings.showwarning = _show_warning
+                return func(*args, **kwargs)
         except DataFileError as err:
             _fail(str(err), EXIT_DATA)
         except (InvalidArchitectureError, UnknownChoiceError, UnknownArchitectureError) as err:
             _fail(str(err), EXIT_BAD_INPUT)
-        except (KeyError, ValueError) as err:  # e.g. a score table without the asked-for column
-            _fail(str(err).strip("'\""), EXIT_BAD_INPUT)
+        except KeyError as err:  # e.g. a score table without the asked-for column (str() would quote it)
+            _fail(str(err.args[0]) if err.args else str(err), EXIT_BAD_INPUT)
+        except ValueError as err:
+            _fail(str(err), EXIT_BAD_INPUT)
         except TypeError as err:  # e.g. --set NAME=VALUE with a value of the wrong type
             _fail(f"{err}", EXIT_BAD_INPUT)
+        except ArchrankError as err:  # e.g. a search that found no allowed architecture at all
+            _fail(str(err), EXIT_BAD_INPUT)
 
     return wrapper
 

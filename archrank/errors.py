@@ -17,7 +17,8 @@ class UnknownChoiceError(ArchrankError, LookupError):
     def __init__(self, kind: str, value: object, choices: object) -> None:
         self.kind, self.value = kind, value
         self.choices = list(choices)  # type: ignore[call-overload]
-        super().__init__(f"unknown {kind} {value!r}; valid choices: {', '.join(map(str, self.choices))}")
+        valid = ", ".join(map(str, self.choices)) if self.choices else "none"
+        super().__init__(f"unknown {kind} {value!r}; valid choices: {valid}")
 
     def __str__(self) -> str:  # LookupError would otherwise repr() the message
         return self.args[0]

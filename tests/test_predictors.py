@@ -146,6 +146,9 @@ def test_strings_with_a_space_and_every_encoding(nb201_data) -> None:  # type: i
         model = make("rf", space="nb201", encoding=enc, n_estimators=40, random_state=0)
         model.fit([str(a) for a in tr], ytr)
         assert kendall_tau(yte, model.predict([str(a) for a in te])) > 0.3
+    # the same strings in a numpy array (dtype '<U...') are architectures too, not a feature matrix
+    as_array = make("rf", space="nb201", n_estimators=40, random_state=0).fit(np.array([str(a) for a in tr]), ytr)
+    np.testing.assert_array_equal(as_array.predict(np.array([str(a) for a in te])), as_array.predict(te))
 
 
 def test_gp_kernels_and_botorch_model(nb201_data) -> None:  # type: ignore[no-untyped-def]

@@ -329,8 +329,10 @@ def test_bad_input_gets_clear_errors(tmp_path) -> None:  # type: ignore[no-untyp
     with pytest.raises(DataFileError, match=r"junk\.sqlite"):
         P.compute([GOOD], ["params"], space="nb201", cache=junk)
     if not torch.cuda.is_available():
-        with pytest.raises(RuntimeError, match="CUDA is not available"):
+        with pytest.raises(ValueError, match="CUDA is not available"):
             P.compute([GOOD], ["params"], space="nb201", cache=None, device="cuda")
+    with pytest.raises(ValueError, match="unknown device 'gpu0'"):
+        P.compute([GOOD], ["params"], space="nb201", cache=None, device="gpu0")
     assert sqlite3.sqlite_version
 
 

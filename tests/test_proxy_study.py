@@ -103,6 +103,8 @@ def test_proxy_study_rows_and_mean_rank(table: pd.DataFrame) -> None:
 def test_study_rejects_unknown_cells_and_columns(table: pd.DataFrame) -> None:
     with pytest.raises(KeyError, match="no column"):
         studies.mean_rank(table, ["synflow", "nope"])
+    with pytest.raises(KeyError, match=r"no column\(s\) \['nope'\]; its proxy columns are \['synflow'"):
+        studies.proxy_study(table, "nb201", proxies=["nope"], search_combinations=0)
     bad = table.iloc[:3].assign(arch=["|none~0|+|none~0|none~1|+|none~0|none~1|bogus~2|"] * 3)
     with pytest.raises(KeyError, match="not in the benchmark"):
         studies.proxy_study(bad, "nb201", proxies=["synflow"], search_combinations=0)

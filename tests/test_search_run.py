@@ -37,6 +37,38 @@ def test_restricted_space_and_seconds_budget() -> None:
     assert by_time["cost"].sum() >= 20_000 and by_time["cost"].iloc[:-1].sum() < 20_000
 
 
+@pytest.mark.parametrize("strategy", ["random", "evolution"])
+def test_a_sparse_table_is_searched_through_its_cells(strategy: str) -> None:
+    # 725 DARTS cells of a space of about 1e18: random draws from the space never hit the table
+    bench = ar.datasets.load("darts", "cifar10")
+    oracle = BenchmarkOracle(bench, metric="valid_accuracy")
+    with pytest.warns(ar.search.SearchWarning, match="hit the oracle's 725 allowed ones 0 times in 1,000 draws"):
+        a = run(strategy, "darts", oracle, budget=15, seed=1, progress=False)
+    b = run(strategy, "darts", oracle, budget=15, seed=1, progress=False)
+    assert a["arch"].tolist() == b["arch"].tolist() and a["error"].isna().all()
+    assert len(set(a["arch"])) == 15 and all(s in bench for s in a["arch"])
+
+
+class FewCells(BenchmarkOracle):
+    """The NB201 table, but only five of its cells may be evaluated."""
+
+    def __init__(self) -> None:
+        super().__init__(ar.datasets.load("nb201", "cifar10-valid"), metric="valid_accuracy")
+        self.few = ar.spaces.get("nb201").sample(5, seed=0)
+
+    def contains(self, arch) -> bool:  # type: ignore[no-untyped-def]
+        return arch in self.few
+
+    def choices(self) -> list:  # type: ignore[type-arg]
+        return self.few
+
+
+def test_an_exhausted_space_stops_the_search_with_what_it_evaluated() -> None:
+    with pytest.warns(ar.search.SearchWarning, match="every one of the 5 .* the search stops after 5 evaluations"):
+        table = run("random", "nb201", FewCells(), budget=8, batch_size=3, progress=False)
+    assert sorted(table["arch"]) == sorted(str(a) for a in FewCells().few) and table["error"].isna().all()
+
+
 class Flaky:
     """An oracle wrapper whose ``n``-th call is interrupted, like a killed process."""
 
@@ -167,6 +199,17 @@ def test_guided_strategy_options_are_checked(nb201_oracle) -> None:  # type: ign
         run("bo", "nb201", nb201_oracle, budget=3, acquisition="pi", progress=False)
     with pytest.raises(ar.UnknownChoiceError, match="hyperparameter"):
         run("evolution", "nb201", nb201_oracle, budget=3, temperature=1.0, progress=False)
+    with pytest.raises(ar.UnknownChoiceError, match="'foo'; valid choices: none"):
+        run("random", "nb201", nb201_oracle, budget=3, foo=1, progress=False)
+    with pytest.raises(ValueError, match="'population_size' of the 'evolution' strategy must be a number, got 'abc'"):
+        run("evolution", "nb201", nb201_oracle, budget=3, population_size="abc", progress=False)
+    with pytest.raises(ValueError, match=r"must be a whole number, got 2\.5"):
+        run("evolution", "nb201", nb201_oracle, budget=3, population_size=2.5, progress=False)
+    for budget in (0, -1):
+        with pytest.raises(ValueError, match=f"budget must be at least 1 evaluation, got {budget}"):
+            run("random", "nb201", nb201_oracle, budget=budget, progress=False)
+    with pytest.raises(ValueError, match="oracle evaluates nb201 architectures, but the search space is nb101"):
+        run("random", "nb101", nb201_oracle, budget=3, progress=False)
     table = run(
         "bo",
         "nb201",

@@ -80,6 +80,8 @@ def split_inputs(X: Any) -> Inputs:
         return Inputs(matrix=_numeric(X, "X"))
     if isinstance(X, (str, bytes)):
         raise TypeError("X must be a sequence of architectures or a 2-D feature matrix, not a single string")
+    if isinstance(X, np.ndarray) and X.dtype.kind == "U":  # architecture strings in a numpy array
+        X = X.astype(object)
     if isinstance(X, np.ndarray) and X.dtype != object:
         if X.size == 0:
             raise ValueError(f"X is empty (shape {X.shape})")

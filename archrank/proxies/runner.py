@@ -54,12 +54,17 @@ def full_float32(device: torch.device) -> Iterator[None]:
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
-    """``"auto"`` -> the first CUDA GPU if there is one, else the CPU; other values as torch reads them."""
+    """``"auto"`` -> the first CUDA GPU if there is one, else the CPU; other values as torch reads them.
+
+    Raises ValueError for a device torch does not know or a CUDA device on a machine without CUDA."""
     if isinstance(device, str) and device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"unknown device {device!r}: give 'auto', 'cpu', 'cuda' or 'cuda:N'") from err
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device {device!r} was asked for but CUDA is not available")
+        raise ValueError(f"device {device!r} was asked for but CUDA is not available (torch {torch.__version__})")
     return dev
 
 

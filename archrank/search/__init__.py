@@ -10,7 +10,7 @@ from archrank.search.history import SearchHistory
 from archrank.search.oracles import BenchmarkOracle, Evaluation, Oracle, TrainingOracle
 from archrank.search.registry import STRATEGIES, make_strategy, names
 from archrank.search.runner import ResumeMismatchError, run, run_config
-from archrank.search.strategies import SearchExhausted, Strategy
+from archrank.search.strategies import SearchExhausted, SearchWarning, Strategy
 
 __all__ = [
     "STRATEGIES",
@@ -20,6 +20,7 @@ __all__ = [
     "ResumeMismatchError",
     "SearchExhausted",
     "SearchHistory",
+    "SearchWarning",
     "Strategy",
     "TrainingOracle",
     "best_so_far_matrix",

@@ -101,7 +101,7 @@ class PredictorGuided(Strategy):
         for _ in range(20 * size):
             if len(pool) >= size:
                 break
-            arch = self.space.random_arch(self.rng)
+            arch = self.draw()
             key = self.space.canonical(arch)
             if key not in pool and self._is_new(arch):
                 pool[key] = arch

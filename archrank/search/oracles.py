@@ -63,6 +63,11 @@ class Oracle(ABC):
         never resumed from evaluations of another metric, table or function."""
         return {"type": type(self).__name__}
 
+    def choices(self) -> Sequence[Any] | None:
+        """Every architecture this oracle can evaluate when that is a finite list (a benchmark
+        table), else None. Lets a search draw from a table that covers little of its space."""
+        return None
+
 
 def checked_score(value: Any) -> tuple[float, str | None]:
     """``(score, None)`` for a finite real number, else ``(nan, reason)``."""
@@ -103,6 +108,9 @@ class BenchmarkOracle(Oracle):
 
     def contains(self, arch: Any) -> bool:
         return arch in self.bench
+
+    def choices(self) -> Sequence[Any]:
+        return self.bench.archs()
 
     def describe(self) -> dict[str, Any]:
         return {

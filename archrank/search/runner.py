@@ -14,6 +14,7 @@ import math
 import multiprocessing
 import os
 import pickle
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from tqdm.auto import tqdm
 from archrank.search.history import SearchHistory
 from archrank.search.oracles import BenchmarkOracle, Evaluation, Oracle
 from archrank.search.registry import make_strategy
+from archrank.search.strategies import SearchExhausted, SearchWarning
 from archrank.spaces import SpaceLike, resolve_space
 
 
@@ -174,10 +176,18 @@ def run(
     sp = resolve_space(space)
     if budget is None and seconds is None:
         raise ValueError("give a budget (evaluations) or seconds (oracle cost)")
+    if budget is not None and budget < 1:
+        raise ValueError(f"budget must be at least 1 evaluation, got {budget}")
+    if seconds is not None and not seconds > 0:
+        raise ValueError(f"seconds must be > 0, got {seconds}")
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    oracle_space = getattr(oracle, "space", None)
+    if oracle_space is not None and oracle_space.name != sp.name:
+        raise ValueError(f"the oracle evaluates {oracle_space.name} architectures, but the search space is {sp.name}")
     # built before any worker starts: an unknown strategy or hyperparameter fails at once
-    strat = make_strategy(strategy, sp, int(seed), oracle.contains, **hyperparameters)
+    choices = oracle.choices() if hasattr(oracle, "choices") else None
+    strat = make_strategy(strategy, sp, int(seed), oracle.contains, choices=choices, **hyperparameters)
     pool, n_workers, own_pool = resolve_executor(executor, oracle, workers)
     batch_size = n_workers if batch_size is None else batch_size
     config = run_config(strategy, sp, oracle, seed, batch_size, hyperparameters)
@@ -195,7 +205,13 @@ def run(
 
         while not done():
             n = batch_size if budget is None else min(batch_size, budget - len(rows))
-            proposals = strat.ask(n)
+            try:
+                proposals = strat.ask(n)
+            except SearchExhausted as err:
+                if not rows:
+                    raise
+                warnings.warn(f"{err}; the search stops after {len(rows)} evaluations", SearchWarning, stacklevel=2)
+                break
             start = len(rows)
             evaluations = _replay_or_evaluate(
                 proposals,

@@ -17,14 +17,19 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from archrank.errors import ArchrankError
 from archrank.search.oracles import Evaluation
 from archrank.spaces.base import SearchSpace
 
 MAX_DRAWS = 10_000
 
 
-class SearchExhausted(RuntimeError):
+class SearchExhausted(ArchrankError, RuntimeError):
     """No new allowed architecture could be found (the space, or the allowed part, is used up)."""
+
+
+class SearchWarning(UserWarning):
+    """Something about a search that the user should know, which does not stop it."""
 
 
 class Strategy(ABC):
@@ -36,8 +41,17 @@ class Strategy(ABC):
         self.space, self.rng, self.allowed = space, rng, allowed
         self.seen: set[Hashable] = set()
         self.results: list[tuple[Any, float]] = []  # successful evaluations, in order
+        # the allowed architectures, when they are a table that random draws from the space
+        # rarely hit (set by make_strategy): random proposals are then drawn from it
+        self.choices: Sequence[Any] | None = None
 
     # --- helpers --------------------------------------------------------------------------
+    def draw(self) -> Any:
+        """One random architecture: uniform over ``choices`` when set, else ``space.random_arch``."""
+        if self.choices is not None:
+            return self.choices[int(self.rng.integers(len(self.choices)))]
+        return self.space.random_arch(self.rng)
+
     def _claim(self, arch: Any) -> bool:
         """Mark ``arch`` as proposed if it is new and allowed; whether it was."""
         key = self.space.canonical(arch)
@@ -48,10 +62,15 @@ class Strategy(ABC):
 
     def random_new(self) -> Any:
         for _ in range(MAX_DRAWS):
-            arch = self.space.random_arch(self.rng)
+            arch = self.draw()
             if self._claim(arch):
                 return arch
-        raise SearchExhausted(f"no new architecture in {MAX_DRAWS} random draws")
+        if self.choices is not None:  # draws with replacement may miss the last few: take them in order
+            for arch in self.choices:
+                if self._claim(arch):
+                    return arch
+            raise SearchExhausted(f"every one of the {len(self.choices)} architectures the oracle allows was proposed")
+        raise SearchExhausted(f"no new allowed architecture in {MAX_DRAWS} random draws")
 
     def mutate_new(self, parent: Any, tries: int = 50) -> Any:
         """A new allowed mutation of ``parent`` (a random new architecture if none is found)."""
@@ -83,7 +102,15 @@ class RandomSearch(Strategy):
     name = "random"
 
     def ask(self, n: int) -> list[Any]:
-        return [self.random_new() for _ in range(n)]
+        out: list[Any] = []
+        for _ in range(n):
+            try:
+                out.append(self.random_new())
+            except SearchExhausted:
+                if not out:
+                    raise
+                break  # the last new ones: evaluate them, the next ask says the space is used up
+        return out
 
 
 class RegularizedEvolution(Strategy):

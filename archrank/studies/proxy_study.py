@@ -91,6 +91,10 @@ def _prepare(
     names = list(proxies) if proxies is not None else score_columns(scores.drop(columns=["arch"], errors="ignore"))
     if not names:
         raise ValueError("no proxy columns to study")
+    missing = [n for n in names if n not in scores.columns]
+    if missing:
+        available = score_columns(scores.drop(columns=["arch"], errors="ignore"))
+        raise KeyError(f"score table has no column(s) {missing}; its proxy columns are {available}")
     return bench, names, align_truth(scores, bench, metric, epochs)
 
 
