@@ -7,6 +7,7 @@ the table), 3 a bundled data file is missing or corrupted.
 from __future__ import annotations
 
 import functools
+import math
 import sys
 import warnings
 from typing import Annotated, Literal
@@ -214,11 +215,15 @@ def study_predictors(
     summary = studies.summarize(table)
     width = max(14, *(len(label) for label in labelled))
     typer.echo(f"{'predictor':{width}s} {'n':>5s} {'tau':>13s} {'spearman':>13s} {'prec@10%':>13s} {'fit s':>7s}")
+
+    def spread(mean: float, std: float) -> str:  # one seed has no standard deviation
+        return f"{mean:6.3f}+-{std:5.3f}" if math.isfinite(std) else f"{mean:6.3f}       "
+
     for r in summary.itertuples(index=False):
         typer.echo(
-            f"{r.predictor:{width}s} {r.train_size:5d} {r.kendall_tau_mean:6.3f}+-{r.kendall_tau_std:5.3f}"
-            f" {r.spearman_mean:6.3f}+-{r.spearman_std:5.3f} {r.precision_at_10pct_mean:6.3f}+-"
-            f"{r.precision_at_10pct_std:5.3f} {r.fit_seconds_mean:7.2f}"
+            f"{r.predictor:{width}s} {r.train_size:5d} {spread(r.kendall_tau_mean, r.kendall_tau_std)}"
+            f" {spread(r.spearman_mean, r.spearman_std)} {spread(r.precision_at_10pct_mean, r.precision_at_10pct_std)}"
+            f" {r.fit_seconds_mean:7.2f}"
         )
     if out:
         table.to_csv(out, index=False)

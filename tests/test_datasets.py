@@ -81,6 +81,14 @@ def test_nb101_cell_outside_the_table_is_a_clear_error():
         bench.query(outside, "valid_accuracy")
 
 
+def test_names_are_read_case_insensitively_and_through_aliases():
+    assert ar.datasets.load("NAS-Bench-201", "CIFAR10").name == "nb201"
+    assert ar.datasets.load("nb201", "imagenet16-120").dataset == "ImageNet16-120"
+    assert ar.datasets.load("nasbench301").name == ar.spaces.get("nb301").name == "darts"
+    table = ar.proxies.compute([BEST], ["params"], space="nb201", dataset="imagenet16", cache=None, progress=False)
+    assert table["params"].iloc[0] > 0  # the ImageNet16-120 classifier (120 classes)
+
+
 def test_unknown_names_list_the_choices():
     with pytest.raises(ar.UnknownChoiceError, match="valid choices: nb201, nb101, darts"):
         ar.datasets.load("nb999")

@@ -23,7 +23,9 @@ def test_all_cells_round_trip_and_official_order():
     for i, arch in enumerate(archs):
         assert SPACE.parse(str(arch)) == arch
         assert SPACE.index(arch) == i
-    assert SPACE.from_index(6111) == SPACE.parse(BEST)
+    assert SPACE.from_index(6111) == SPACE.parse(BEST) == SPACE.from_index(np.int64(6111))
+    with pytest.raises(TypeError, match=r"whole number, got 1\.5"):
+        SPACE.from_index(1.5)  # type: ignore[arg-type]
 
 
 def test_best_cifar10_test_accuracy_is_94_37_at_index_6111():

@@ -80,6 +80,8 @@ def test_cli_study_predictors(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert len(pd.read_csv(out)) == 4
     bad = CliRunner().invoke(app, ["study", "predictors", "nb201", "-p", "svm", "--seeds", "1"])
     assert bad.exit_code == 2 and "svm" in bad.output
+    one_seed = CliRunner().invoke(app, [*args[:6], "20", "--seeds", "1", "--test-size", "100"])
+    assert one_seed.exit_code == 0 and "nan" not in one_seed.output  # no spread to show for a single seed
 
 
 def test_cli_study_predictors_with_settings(tmp_path) -> None:  # type: ignore[no-untyped-def]

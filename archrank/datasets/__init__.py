@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from archrank._datafiles import load_json, load_npz
+from archrank._names import dataset_name, space_key
 from archrank.datasets.benchmark import Benchmark, MetricInfo
 from archrank.datasets.results_file import read_architectures, read_results
 from archrank.errors import UnknownChoiceError
@@ -27,8 +28,6 @@ DATASETS: dict[str, tuple[str, ...]] = {
     "nb101": ("cifar10",),
     "darts": ("cifar10",),
 }
-_DATASET_ALIASES = {"imagenet16-120": "ImageNet16-120", "imagenet16": "ImageNet16-120", "imagenet": "ImageNet16-120"}
-_BENCH_ALIASES = {"nasbench201": "nb201", "nasbench101": "nb101", "nb301": "darts", "nasbench301": "darts"}
 
 
 def names() -> dict[str, tuple[str, ...]]:
@@ -123,11 +122,11 @@ def load(name: str, dataset: str = "cifar10", data_dir: str | Path | None = None
     ``nb101`` (``cifar10``; the 20,001 cells of the bundled table) or ``darts`` (``cifar10``; 725
     NAS-Bench-301 cells). ``data_dir`` overrides the bundled data folder (for tests and converters).
     """
-    key = _BENCH_ALIASES.get(name.lower(), name.lower()) if isinstance(name, str) else name
+    key = space_key(name) if isinstance(name, str) else name
     if key not in DATASETS:
         raise UnknownChoiceError("benchmark", name, list(DATASETS))
-    ds = _DATASET_ALIASES.get(dataset.lower(), dataset) if isinstance(dataset, str) else dataset
-    if ds not in DATASETS[key]:
+    ds = dataset_name(dataset, DATASETS[key]) if isinstance(dataset, str) else None
+    if ds is None:
         raise UnknownChoiceError(f"dataset of {key}", dataset, DATASETS[key])
     root = Path(data_dir) if data_dir is not None else None
     loader = {"nb201": _load_nb201, "nb101": _load_nb101, "darts": _load_darts}[key]

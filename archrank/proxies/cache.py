@@ -51,6 +51,8 @@ class ProxyCache:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        if self.path.is_dir():
+            raise ValueError(f"proxy cache {self.path} is a directory; give a file path, e.g. {self.path / CACHE_NAME}")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(self.path, timeout=60)

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from archrank._datafiles import load_npz
+from archrank._names import dataset_name
 
 IMAGES_FILE = "images_cifar10.npz"
 
@@ -53,9 +54,10 @@ class ProxyBatch:
 
 
 def check_dataset(dataset: str) -> str:
-    if dataset not in DATASETS:
+    name = dataset_name(dataset, DATASETS) if isinstance(dataset, str) else None
+    if name is None:
         raise ValueError(f"unknown dataset {dataset!r} for proxies; choose one of {sorted(DATASETS)}")
-    return dataset
+    return name
 
 
 def available_images() -> int:

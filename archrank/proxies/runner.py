@@ -327,7 +327,7 @@ def compute(
     chosen = [get(name) for name in dict.fromkeys(proxies)]
     if not chosen:
         raise ValueError("no proxies given")
-    check_dataset(dataset)
+    dataset = check_dataset(dataset)  # its own spelling, so that the cache and shipped tables match
     dev = resolve_device(device)
     per_launch = resolve_archs_per_launch(archs_per_launch, sp, dev)
     labels = [str(a) for a in arch_list]

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
+from archrank._names import space_key
 from archrank.errors import UnknownChoiceError
 from archrank.spaces.base import SearchSpace, as_rng
 from archrank.spaces.cellgraph import CellGraph, wl_hash
@@ -19,15 +20,6 @@ from archrank.spaces.nb101 import NB101Arch, NB101Space, make_nb101
 from archrank.spaces.nb201 import NB201Arch, NB201Space
 
 _SPACES: dict[str, type[SearchSpace]] = {"nb201": NB201Space, "nb101": NB101Space, "darts": DartsSpace}
-_ALIASES = {
-    "nasbench201": "nb201",
-    "nas-bench-201": "nb201",
-    "nasbench101": "nb101",
-    "nas-bench-101": "nb101",
-    "nb301": "darts",
-    "nasbench301": "darts",
-    "nas-bench-301": "darts",
-}
 
 
 def names() -> list[str]:
@@ -38,7 +30,7 @@ def names() -> list[str]:
 @cache
 def get(name: str) -> SearchSpace:
     """The search space called ``name`` (one shared instance per name; spaces hold no user state)."""
-    key = _ALIASES.get(name.lower(), name.lower()) if isinstance(name, str) else name
+    key = space_key(name) if isinstance(name, str) else name
     if key not in _SPACES:
         raise UnknownChoiceError("search space", name, names())
     return _SPACES[key]()

@@ -6,6 +6,7 @@ its inputs ``i < j``; node 3 is the cell output. 5^6 = 15,625 cells.
 
 from __future__ import annotations
 
+import numbers
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -139,7 +140,9 @@ class NB201Space(SearchSpace):
         return int(self._index_of_code[self.ensure(arch).code])
 
     def from_index(self, index: int) -> NB201Arch:
-        """The cell at an official NAS-Bench-201 index."""
+        """The cell at an official NAS-Bench-201 index (a whole number in 0..15,624)."""
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+            raise TypeError(f"an NB201 index must be a whole number, got {index!r}")
         if not 0 <= int(index) < NUM_ARCHS:
             raise IndexError(f"NB201 index must be in 0..{NUM_ARCHS - 1}, got {index}")
         return NB201Arch.from_code(int(self._official_codes[int(index)]))
