@@ -331,6 +331,8 @@ def test_bad_input_gets_clear_errors(tmp_path) -> None:  # type: ignore[no-untyp
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
             P.compute([GOOD], ["params"], space="nb201", cache=None, device="cuda")
+    with pytest.raises(ValueError, match="is a directory; give a file path"):
+        P.compute([GOOD], ["params"], space="nb201", cache=tmp_path)
     with pytest.raises(ValueError, match="unknown device 'gpu0'"):
         P.compute([GOOD], ["params"], space="nb201", cache=None, device="gpu0")
     assert sqlite3.sqlite_version
