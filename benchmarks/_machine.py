@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 
 def cpu_name() -> str:
@@ -25,6 +28,15 @@ def machine() -> str:
 
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU (CPU run)"
     return f"{cpu_name()}, {os.cpu_count()} cores, {gpu}, Python {platform.python_version()}, torch {torch.__version__}"
+
+
+def write_results(name: str, payload: dict[str, Any], **json_options: Any) -> Path:
+    """Write ``payload`` to benchmarks/results/``name`` as JSON, stamped first with today's date and :func:`machine`."""
+    path = Path(__file__).parent / "results" / name
+    path.write_text(
+        json.dumps({"date": date.today().isoformat(), "machine": machine(), **payload}, indent=1, **json_options)
+    )
+    return path
 
 
 def replace_section(name: str, body: str) -> None:

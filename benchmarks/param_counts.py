@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _machine import machine, replace_section
+from _machine import machine, replace_section, write_results
 
 import archrank as ar
 
@@ -166,8 +166,8 @@ def main() -> int:
             f"{r['space']:6s} {r['cells']:6d} cells  exact {r['exact']:6d}  within {r['tolerance']}: "
             f"{r['within_tolerance']:6d}  max |diff| {r['max_abs_difference']:.3f}  {r['seconds']:.0f} s"
         )
-    payload = {"date": date.today().isoformat(), "machine": machine(), "rows": rows}
-    (HERE / "results" / "param_counts.json").write_text(json.dumps(payload, indent=1))
+    payload = {"rows": rows}
+    write_results("param_counts.json", payload)
     md = [
         "## Model builders: parameter counts against the tables",
         "",

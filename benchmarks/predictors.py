@@ -16,14 +16,13 @@ replaces the matching section of benchmarks/RESULTS.md. Usage:
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from datetime import date
 from pathlib import Path
 
 import numpy as np
-from _machine import machine, replace_section
+from _machine import machine, replace_section, write_results
 
 import archrank as ar
 from archrank import studies
@@ -115,13 +114,11 @@ def quality(args: argparse.Namespace) -> None:
             ax = studies.plot_predictor_study(table)
             ax.figure.savefig(HERE / "results" / f"predictors_{key}.png", bbox_inches="tight", dpi=110)
     payload = {
-        "date": date.today().isoformat(),
-        "machine": machine(),
         "seeds": args.seeds,
         "test_size": args.test_size,
         "results": results,
     }
-    (HERE / "results" / "predictors.json").write_text(json.dumps(payload, indent=1, default=float))
+    write_results("predictors.json", payload, default=float)
     replace_section("predictors-quality", "\n".join(md))
 
 
@@ -167,8 +164,8 @@ def timing(args: argparse.Namespace) -> None:
     for r in rows:
         target = f"< {targets[r['predictor']]:.0f} s" if r["predictor"] in targets else ""
         md.append(f"| {r['predictor']} | {r['fit_s']:.2f} | {r['predict_s']:.2f} | {r['total_s']:.2f} | {target} |")
-    payload = {"date": date.today().isoformat(), "machine": machine(), "rows": rows}
-    (HERE / "results" / "predictors_timing.json").write_text(json.dumps(payload, indent=1))
+    payload = {"rows": rows}
+    write_results("predictors_timing.json", payload)
     replace_section("predictors-timing", "\n".join(md))
 
 

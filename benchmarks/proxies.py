@@ -29,7 +29,6 @@ benchmarks/RESULTS.md. Usage:
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import statistics
 import sys
@@ -40,7 +39,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from _machine import machine, replace_section
+from _machine import machine, replace_section, write_results
 
 import archrank as ar
 from archrank import proxies, studies
@@ -165,8 +164,6 @@ def timing(args: argparse.Namespace) -> None:
         minutes = t["all_15625_seconds"] / 60
         print(f"{d}: {t['ms_per_cell']:.0f} ms per cell, {len(table_proxies)} proxies; all cells {minutes:.1f} min")
     payload = {
-        "date": date.today().isoformat(),
-        "machine": machine(),
         "batch_size": args.batch_size,
         "cells_timed": args.cells,
         "ms_per_arch": per_device,
@@ -174,7 +171,7 @@ def timing(args: argparse.Namespace) -> None:
         "throughput_proxies": table_proxies,
     }
     name = "proxies_timing_gpu.json" if "cuda" in per_device else "proxies_timing_cpu.json"
-    (HERE / "results" / name).write_text(json.dumps(payload, indent=1))
+    write_results(name, payload)
     md = [
         f"Command: `python benchmarks/proxies.py {shlex.join(sys.argv[1:])}`  ",
         f"Machine: {machine()}. Date: {date.today().isoformat()}. Batch {args.batch_size}; median over {args.cells} "
@@ -208,8 +205,8 @@ def correlation(args: argparse.Namespace) -> None:
     fig = studies.plot_proxy_scatter(scores, bench, metric="test_accuracy")
     fig.savefig(HERE / "results" / "proxies_nb201_scatter.png", dpi=110, bbox_inches="tight")
     print(result.head(25).to_string(index=False))
-    payload = {"date": date.today().isoformat(), "settings": settings, "rows": result.to_dict(orient="records")}
-    (HERE / "results" / "proxies_correlation.json").write_text(json.dumps(payload, indent=1))
+    payload = {"settings": settings, "rows": result.to_dict(orient="records")}
+    write_results("proxies_correlation.json", payload)
     md = [
         "Command: `python benchmarks/proxies.py --part correlation` (scores: `ar.proxies.load_precomputed('nb201', "
         f"'cifar10')`, {settings['cells']} of 15,625 cells, computed on {', '.join(settings['scores_by_device'])} with "
@@ -255,15 +252,13 @@ def correlation_nb101(args: argparse.Namespace) -> None:
     print(result.head(20).to_string(index=False))
     cmd = f"python benchmarks/proxies.py --part correlation-nb101 --nb101-cells {args.nb101_cells}"
     payload = {
-        "date": date.today().isoformat(),
-        "machine": machine(),
         "command": cmd,
         "cells": len(sample),
         "scoring_seconds_this_run": seconds,
         "kendall_tau_95ci": intervals,
         "rows": result.to_dict(orient="records"),
     }
-    (HERE / "results" / "proxies_correlation_nb101.json").write_text(json.dumps(payload, indent=1))
+    write_results("proxies_correlation_nb101.json", payload)
     md = [
         "### Correlation with NB101 CIFAR-10 validation accuracy (a sample, scored here)",
         "",
@@ -393,14 +388,12 @@ def features_pilot(args: argparse.Namespace) -> None:
     for r in set_rows + predictor_rows:
         print(f"{r['predictor']:42s} tau {r['kendall_tau_mean']:.3f} +- {r['kendall_tau_std']:.3f}")
     payload = {
-        "date": date.today().isoformat(),
-        "machine": machine(),
         "pilot": str(PILOT),
         "feature_set_rows": set_rows,
         "predictor_feature_set": args.feature_set,
         "predictor_rows": predictor_rows,
     }
-    (HERE / "results" / "proxies_features_pilot.json").write_text(json.dumps(payload, indent=1))
+    write_results("proxies_features_pilot.json", payload)
     seeds = f"{min(PILOT['seeds'])}-{max(PILOT['seeds'])}"
     md = [
         f"Command: `python benchmarks/proxies.py {shlex.join(sys.argv[1:])}`. Pilot split: test seed "
@@ -438,14 +431,12 @@ def features(args: argparse.Namespace) -> None:
     for r in rows:
         print(f"{r['predictor']:14s} {r['inputs']:20s} tau {r['kendall_tau_mean']:.3f} +- {r['kendall_tau_std']:.3f}")
     payload = {
-        "date": date.today().isoformat(),
-        "machine": machine(),
         "feature_set": args.feature_set,
         "proxies": list(names),
         "mean_rank_of": list(combined),
         "rows": rows,
     }
-    (HERE / "results" / "proxies_features.json").write_text(json.dumps(payload, indent=1))
+    write_results("proxies_features.json", payload)
     md = [
         f"Command: `python benchmarks/proxies.py {shlex.join(sys.argv[1:])}`. Protocol of the predictor "
         "benchmark: NB201 `cifar10-valid` 200-epoch validation accuracy, fixed test set of 1,000 cells, 100 training "

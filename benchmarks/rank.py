@@ -12,7 +12,6 @@ top 10 against the best in the space. Prints a table, writes benchmarks/results/
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _machine import machine, replace_section
+from _machine import machine, replace_section, write_results
 
 import archrank as ar
 
@@ -148,8 +147,8 @@ def main() -> int:
             f"top-10 best {_num(r['best_in_top10'], 2)}/{r['space_best']:.2f}  {r['seconds']:.1f} s  "
             f"{r['peak_mib']:.0f} MiB" + (f"  max change {r['max_abs_change']:.2g}" if "max_abs_change" in r else "")
         )
-    payload = {"date": date.today().isoformat(), "machine": machine(), "rows": rows}
-    (HERE / "results" / "rank.json").write_text(json.dumps(payload, indent=1))
+    payload = {"rows": rows}
+    write_results("rank.json", payload)
     md = [
         "## Ranking your own candidates (`archrank rank`)",
         "",

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
-import json
 import multiprocessing
 import shlex
 import time
@@ -28,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _machine import machine, replace_section
+from _machine import machine, replace_section, write_results
 
 from archrank.predictors import FEATURE_PROXIES
 
@@ -185,7 +184,7 @@ def main() -> int:
     if args.section != "search":
         argv += ["--spaces", *args.spaces, "--variants", *args.variants, "--section", args.section]
     cmd = shlex.join(argv)
-    payload: dict = {"date": date.today().isoformat(), "machine": machine(), "seeds": seeds, "cases": {}}
+    payload: dict = {"seeds": seeds, "cases": {}}
     md = [
         f"Command: `{cmd}`. Machine: {machine()}. Date: {date.today().isoformat()}. Seeds "
         f"{seeds[0]}-{seeds[-1]}; mean +- std over seeds of the best cell found by the searched metric, "
@@ -253,7 +252,7 @@ def main() -> int:
                 for r in pairs
             ]
         md += ["", f"![{name}](results/{args.section}_{name}.png)", ""]
-    (HERE / "results" / f"{args.section}.json").write_text(json.dumps(payload, indent=1))
+    write_results(f"{args.section}.json", payload)
     title = "## Search" if args.section == "search" else f"### Search check: {args.section}"
     replace_section(args.section, title + "\n\n" + "\n".join(md))
     return 0
