@@ -72,10 +72,10 @@ def _guard(func):  # type: ignore[no-untyped-def]
 @_guard
 def list_spaces() -> None:
     """List the search spaces and their operations."""
-    sizes = {"nb201": "15,625 cells", "nb101": "423,624 unique cells", "darts": "~10^18 genotypes"}
     for name in spaces.names():
         space = spaces.get(name)
-        typer.echo(f"{name:6s} {sizes.get(name, ''):22s} ops: {', '.join(space.ops)}")
+        ops = getattr(space, "ops", None) or [f"{len(space.decisions)} decisions"]
+        typer.echo(f"{name:6s} {space.size_note:22s} ops: {', '.join(map(str, ops))}")
 
 
 @app.command("datasets")
@@ -95,7 +95,7 @@ def list_datasets() -> None:
 @app.command()
 @_guard
 def query(
-    benchmark: Annotated[str, typer.Argument(help="nb201, nb101 or darts")],
+    benchmark: Annotated[str, typer.Argument(help="nb201, nb101, darts, a registered space or module:attribute")],
     arch: Annotated[str, typer.Argument(help="architecture string (NB101: spec string or module hash)")],
     dataset: Annotated[str, typer.Option(help="dataset of the benchmark")] = "cifar10",
     metric: Annotated[str | None, typer.Option(help="metric to print; all metrics if omitted")] = None,
@@ -126,7 +126,7 @@ def query(
 @app.command()
 @_guard
 def top(
-    benchmark: Annotated[str, typer.Argument(help="nb201, nb101 or darts")],
+    benchmark: Annotated[str, typer.Argument(help="nb201, nb101, darts, a registered space or module:attribute")],
     dataset: Annotated[str, typer.Option(help="dataset of the benchmark")] = "cifar10",
     metric: Annotated[
         str | None, typer.Option(help="metric to rank by (default: test accuracy, else validation)")
@@ -162,7 +162,9 @@ def _int_list(text: str) -> list[int]:
 @study_app.command("predictors")
 @_guard
 def study_predictors(
-    benchmark: Annotated[str, typer.Argument(help="nb201, nb101 or darts")] = "nb201",
+    benchmark: Annotated[
+        str, typer.Argument(help="nb201, nb101, darts, a registered space or module:attribute")
+    ] = "nb201",
     dataset: Annotated[str, typer.Option(help="dataset of the benchmark")] = "cifar10-valid",
     metric: Annotated[str, typer.Option(help="target metric")] = "valid_accuracy",
     epochs: Annotated[int | None, typer.Option(help="epoch budget; the largest recorded if omitted")] = None,
@@ -259,7 +261,7 @@ def _auto_or_int(value: str, option: str) -> int | Literal["auto"]:
 @app.command("proxies")
 @_guard
 def proxies_command(
-    space: Annotated[str, typer.Argument(help="nb201, nb101 or darts")],
+    space: Annotated[str, typer.Argument(help="nb201, nb101, darts, a registered space or module:attribute")],
     arch: Annotated[list[str] | None, typer.Argument(help="architecture strings (or use --sample)")] = None,
     sample: Annotated[int | None, typer.Option(min=1, help="score this many random architectures")] = None,
     proxy: Annotated[list[str] | None, typer.Option("--proxy", "-x", help="proxy name (repeat)")] = None,
@@ -305,7 +307,7 @@ def proxies_command(
 @app.command("rank")
 @_guard
 def rank_command(
-    space: Annotated[str, typer.Argument(help="nb201, nb101 or darts")],
+    space: Annotated[str, typer.Argument(help="nb201, nb101, darts, a registered space or module:attribute")],
     train: Annotated[
         str | None, typer.Option(help="CSV of your measured results: an 'arch' column and a target column")
     ] = None,
@@ -450,7 +452,9 @@ def _with_proxy_features(
 @study_app.command("proxies")
 @_guard
 def study_proxies(
-    benchmark: Annotated[str, typer.Argument(help="nb201, nb101 or darts")] = "nb201",
+    benchmark: Annotated[
+        str, typer.Argument(help="nb201, nb101, darts, a registered space or module:attribute")
+    ] = "nb201",
     dataset: Annotated[str, typer.Option(help="dataset of the benchmark")] = "cifar10",
     metric: Annotated[str, typer.Option(help="target metric")] = "test_accuracy",
     epochs: Annotated[int | None, typer.Option(help="epoch budget; the largest recorded if omitted")] = None,
@@ -574,3 +578,7 @@ def search_command(
 
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())
+
+
+if __name__ == "__main__":  # pragma: no cover - python -m archrank.cli
+    main()

@@ -194,14 +194,20 @@ def test_gnn_embedding_needs_targets_and_returns_hidden_units() -> None:
     np.testing.assert_allclose(again, fitted.embed(archs[:10]))
 
 
-def test_encoding_unknown_for_a_space_is_named() -> None:
+def test_a_renamed_subclass_gets_every_encoding_from_its_description() -> None:
     from archrank.spaces import NB201Space
 
     class ToySpace(NB201Space):
         name = "toy"
 
-    toy = ToySpace()
-    archs = toy.sample(3, seed=0)
-    for name in ("adjacency_onehot", "path", "categorical", "graph"):
-        with pytest.raises(UnknownChoiceError, match="toy"):
-            encode(archs, name, space=toy)
+    toy, nb201 = ToySpace(), ar.spaces.get("nb201")
+    archs = nb201.sample(20, seed=0)
+    for name in ("adjacency_onehot", "path", "path_truncated", "categorical"):
+        np.testing.assert_array_equal(encode(archs, name, space=toy), encode(archs, name, space=nb201))
+
+
+def test_encoding_that_does_not_apply_names_those_that_do() -> None:
+    space = ar.spaces.Choices("enc-choices", {"a": ["x", "y"], "b": [1, 2, 3]})
+    archs = space.sample(3, seed=0)
+    with pytest.raises(UnknownChoiceError, match=r"path.*adjacency_onehot, categorical, graph"):
+        encode(archs, "path", space=space)

@@ -97,7 +97,7 @@ def test_stacking_leaves_the_networks_alone_and_refuses_other_spaces() -> None:
     for net, state in zip(nets, before, strict=True):
         for key, value in net.state_dict().items():
             assert torch.equal(value, state[key])
-    with pytest.raises(ValueError, match="space 'nb101' cannot stack"):
+    with pytest.raises(ValueError, match="the nb101 space cannot stack"):
         batched.stack("nb101", nets)
     with pytest.raises(TypeError, match="NB201Network"):
         StackedNB201([torch.nn.Linear(2, 2)])  # type: ignore[list-item]

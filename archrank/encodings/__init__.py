@@ -7,11 +7,15 @@ adjacency_onehot     30       36       140       adjacency bits + one-hot ops (i
 path                 155      364      11,204    BANANAS paths, input to output (not injective)
 path_truncated       30       40       100       the most frequent paths (length configurable)
 categorical          6        26       32        one integer per decision (injective)
-graph                7        5        20        torch-geometric Data; number = node-feature width
+graph                7        5        22        torch-geometric Data; number = node-feature width
 gnn_embedding        32       32       32        pooled hidden layer of a trained GIN predictor
 ===================  =======  =======  ========  =================================================
 
-``encode(archs, name)`` infers the space from architecture objects; pass ``space=`` for strings.
+``encode(archs, name)`` infers the space from architecture objects; pass ``space=`` (a name or a
+space object) for strings. Every encoding is computed from what the space describes: its
+decisions (``adjacency_onehot``, ``categorical``) and its cell graphs (``graph``, ``path``,
+``path_truncated``); one that does not apply is an error naming those that do
+(:func:`applicable_encodings`).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from archrank.encodings.base import ArchEncoder, as_archs, resolve_space
+from archrank.encodings.base import ArchEncoder, applicable_encodings, as_archs, resolve_space
 from archrank.encodings.graph import GraphEncoder, vocabulary
 from archrank.encodings.paths import PathEncoder, PathTruncated
 from archrank.encodings.tabular import AdjacencyOneHot, Categorical
@@ -67,6 +71,7 @@ __all__ = [
     "GraphEncoder",
     "PathEncoder",
     "PathTruncated",
+    "applicable_encodings",
     "as_archs",
     "encode",
     "make_encoder",

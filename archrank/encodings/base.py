@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -37,7 +37,7 @@ class ArchEncoder(TransformerMixin, BaseEstimator):
 
     def fit(self, X: Sequence[Any], y: Any = None) -> ArchEncoder:
         _archs, sp = as_archs(X, self.space)
-        self.space_ = sp.name
+        self.space_ = sp
         self.n_features_out_ = self._length(sp)
         return self
 
@@ -67,5 +67,31 @@ class ArchEncoder(TransformerMixin, BaseEstimator):
         return tags
 
 
-def unknown_space(encoding: str, space: SearchSpace) -> UnknownChoiceError:
-    return UnknownChoiceError(f"space for the {encoding!r} encoding", space.name, ["nb201", "nb101", "darts"])
+def applicable_encodings(space: SearchSpace) -> list[str]:
+    """The fixed encodings that ``space``'s self-description supports."""
+    out = []
+    if space.has_decisions():
+        out += ["adjacency_onehot", "categorical"]
+    spec = space.graph_spec
+    if spec is not None:
+        if spec.path_lengths is not None:
+            out += ["path", "path_truncated"]
+        out.append("graph")
+    return out
+
+
+def not_applicable(encoding: str, space: SearchSpace, why: str) -> UnknownChoiceError:
+    """The error for an encoding that does not apply to ``space``, naming those that do."""
+    return UnknownChoiceError(
+        f"encoding for the {space.name} space ({encoding!r} does not apply: {why})",
+        encoding,
+        applicable_encodings(space),
+    )
+
+
+def cached(space: SearchSpace, key: str, make: Callable[[], Any]) -> Any:
+    """A value computed once per space object and kept on it (spaces are immutable, so it never goes stale)."""
+    store = space.__dict__.setdefault("_archrank_cache", {})
+    if key not in store:
+        store[key] = make()
+    return store[key]

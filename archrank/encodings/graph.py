@@ -21,19 +21,17 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
-from archrank.encodings.base import ArchEncoder, as_archs, unknown_space
+from archrank.encodings.base import ArchEncoder, as_archs, not_applicable
+from archrank.errors import InvalidArchitectureError
 from archrank.spaces.base import SearchSpace
 
 
 def vocabulary(space: SearchSpace) -> tuple[str, ...]:
-    """Node labels of the space's cell graphs, in one-hot column order."""
-    if space.name in ("nb201", "nb101"):
-        return ("input", *space.ops, "output")
-    if space.name == "darts":
-        return tuple(
-            f"{c}/{lab}" for c in ("normal", "reduce") for lab in ("input0", "input1", *space.ops, "sum", "output")
-        )
-    raise unknown_space("graph", space)
+    """Node labels of the space's cell graphs (``space.graph_spec.vocabulary()``), in one-hot column order."""
+    spec = space.graph_spec
+    if spec is None:
+        raise not_applicable("graph", space, "it has no cell graph")
+    return spec.vocabulary()
 
 
 class GraphEncoder(ArchEncoder):
@@ -52,13 +50,17 @@ class GraphEncoder(ArchEncoder):
 
     def _encode(self, archs: list[Any], space: SearchSpace) -> list[Data]:
         vocab = {lab: i for i, lab in enumerate(vocabulary(space))}
-        if space.name == "nb101":
-            archs = space.representatives(archs)
         eye = torch.eye(len(vocab))
         out = []
-        for arch in archs:
+        for arch in space.representatives(archs):
             g = space.to_cell_graph(arch)
             src, dst = np.nonzero(g.adjacency)
+            unknown = [op for op in g.ops if op not in vocab]
+            if unknown:
+                raise InvalidArchitectureError(
+                    f"the cell graph of {arch} has vertex label {unknown[0]!r}, not in the {space.name} space's "
+                    f"graph vocabulary {list(vocab)}"
+                )
             x = eye[[vocab[op] for op in g.ops]]
             edge_index = torch.from_numpy(np.vstack([src, dst]).astype(np.int64))
             out.append(Data(x=x, edge_index=edge_index, num_nodes=g.num_nodes))

@@ -41,11 +41,11 @@ class GNNEmbedding(ArchEncoder):
             if y is None:
                 raise ValueError("the gnn_embedding encoding trains a GNN: fit it with targets y (or pass predictor=)")
             base = self.predictor if self.predictor is not None else GNNPredictor(n_members=1)
-            self.predictor_ = clone(base).set_params(space=sp.name)
+            self.predictor_ = clone(base).set_params(space=sp)
             if self.random_state is not None:
                 self.predictor_.set_params(random_state=self.random_state)
             self.predictor_.fit(archs, y)
-        self.space_ = sp.name
+        self.space_ = sp
         self.n_features_out_ = int(self.predictor_.hidden)
         return self
 

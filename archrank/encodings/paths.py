@@ -23,16 +23,14 @@ BANANAS cut-offs (all paths of length <= 2, resp. <= 3).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, ClassVar
 
 import numpy as np
 
-from archrank import spaces
-from archrank.encodings.base import ArchEncoder, unknown_space
-from archrank.spaces import darts
+from archrank.encodings.base import ArchEncoder, cached, not_applicable
 from archrank.spaces.base import SearchSpace
 from archrank.spaces.cellgraph import CellGraph
+from archrank.spaces.description import GraphSpec
 
 
 @dataclass(frozen=True)
@@ -75,25 +73,28 @@ class PathLayout:
         return out
 
 
+def _path_spec(space: SearchSpace, encoding: str = "path") -> GraphSpec:
+    spec = space.graph_spec
+    if spec is None:
+        raise not_applicable(encoding, space, "it has no cell graph")
+    if spec.path_lengths is None:
+        raise not_applicable(encoding, space, "its graph_spec gives no path_lengths")
+    return spec
+
+
 def layout(space: SearchSpace) -> PathLayout:
-    if space.name == "nb201":
-        return PathLayout(("input",), space.ops, 1, 3)
-    if space.name == "nb101":
-        return PathLayout(("input",), space.ops, 0, 5)
-    if space.name == "darts":
-        blocks = tuple(f"{c}/input{i}" for c in ("normal", "reduce") for i in (0, 1))
-        return PathLayout(blocks, space.ops, 0, 4)
-    raise unknown_space("path", space)
+    """The path layout of ``space``: one block per (cell, input vertex), its ops, its path lengths."""
+    spec = _path_spec(space)
+    lo, hi = spec.path_lengths  # type: ignore[misc]
+    return PathLayout(spec.path_blocks(), spec.ops, lo, hi)
 
 
-#: vertex labels that join op outputs without being ops themselves (DARTS's per-node ``sum``)
-_JOIN_LABELS = frozenset({darts.SUM})
-
-
-def graph_paths(graph: CellGraph, source: int, op_index: dict[str, int]) -> list[tuple[int, ...]]:
+def graph_paths(
+    graph: CellGraph, source: int, op_index: dict[str, int], joins: frozenset[str] = frozenset()
+) -> list[tuple[int, ...]]:
     """Op-index sequences of every directed path from node ``source`` to the last node (its output).
 
-    Vertices labelled ``sum`` (DARTS's intermediate nodes) are passed through without adding an op.
+    Vertices labelled with one of ``joins`` (e.g. DARTS's ``sum``) are passed through without adding an op.
     """
     adj = graph.adjacency
     sink = graph.num_nodes - 1
@@ -105,34 +106,30 @@ def graph_paths(graph: CellGraph, source: int, op_index: dict[str, int]) -> list
         for nxt in succ[node]:
             if nxt == sink:
                 out.append(path)
-            elif graph.ops[nxt] in _JOIN_LABELS:  # a DARTS node's sum: not an op, adds nothing to the path
+            elif graph.ops[nxt] in joins:  # joins inputs without being an op: adds nothing to the path
                 stack.append((nxt, path))
             else:
                 stack.append((nxt, (*path, op_index[graph.ops[nxt]])))
     return out
 
 
-def _sources(space: SearchSpace, arch: Any) -> list[tuple[CellGraph, int]]:
-    if space.name == "darts":
-        normal, reduce = space.cell_graphs(arch)
-        return [(normal, 0), (normal, 1), (reduce, 0), (reduce, 1)]
-    return [(space.to_cell_graph(arch), 0)]
-
-
 def path_columns(archs: list[Any], space: SearchSpace) -> list[set[int]]:
     """For each architecture, the set of path columns it contains."""
-    lay = layout(space)
-    if space.name == "nb101":
-        archs = space.representatives(archs)
+    spec, lay = _path_spec(space), layout(space)
     op_index = {op: i for i, op in enumerate(lay.ops)}
-    return [
-        {
-            lay.index(block, path)
-            for block, (g, source) in enumerate(_sources(space, a))
-            for path in graph_paths(g, source, op_index)
-        }
-        for a in archs
-    ]
+    joins = frozenset(spec.joins)
+    out = []
+    for arch in space.representatives(archs):
+        cols: set[int] = set()
+        block = 0
+        for g in space.cell_graphs(arch):
+            for label in spec.inputs:
+                sources = [v for v, op in enumerate(g.ops) if op == label]
+                for source in sources:
+                    cols.update(lay.index(block, p) for p in graph_paths(g, source, op_index, joins))
+                block += 1
+        out.append(cols)
+    return out
 
 
 def path_matrix(archs: list[Any], space: SearchSpace, columns: np.ndarray | None = None) -> np.ndarray:
@@ -163,25 +160,25 @@ class PathEncoder(ArchEncoder):
         return layout(space).names()
 
 
-_DEFAULT_TRUNCATION = {"nb201": 30, "nb101": 40, "darts": 100}
-_REFERENCE_SIZE = {"nb101": 10_000, "darts": 5_000}
+def frequency_order(space: SearchSpace) -> np.ndarray:
+    """Path columns of a space sorted from most to least frequent over its reference set (stable; cached)."""
 
+    def make() -> np.ndarray:
+        ref_size = _path_spec(space, "path_truncated").path_reference
+        ref = space.all() if ref_size is None else space.sample(ref_size, seed=0)
+        counts = np.zeros(layout(space).length)
+        for cols in path_columns(ref, space):
+            counts[list(cols)] += 1
+        order = np.argsort(-counts, kind="stable")
+        order.setflags(write=False)
+        return order
 
-@cache
-def frequency_order(space_name: str) -> np.ndarray:
-    """Path columns of a space sorted from most to least frequent over its reference set (stable)."""
-    space = spaces.get(space_name)
-    ref = space.all() if space_name == "nb201" else space.sample(_REFERENCE_SIZE[space_name], seed=0)
-    counts = np.zeros(layout(space).length)
-    for cols in path_columns(ref, space):
-        counts[list(cols)] += 1
-    order = np.argsort(-counts, kind="stable")
-    order.setflags(write=False)
-    return order
+    return cached(space, "path_frequency_order", make)
 
 
 class PathTruncated(ArchEncoder):
-    """The ``length`` most frequent paths of the space (default 30 NB201, 40 NB101, 100 DARTS)."""
+    """The ``length`` most frequent paths of the space (default ``graph_spec.path_truncation``: 30 NB201,
+    40 NB101, 100 DARTS; else 40 or all paths if fewer)."""
 
     name: ClassVar[str] = "path_truncated"
 
@@ -191,7 +188,8 @@ class PathTruncated(ArchEncoder):
 
     def _cutoff(self, space: SearchSpace) -> int:
         full = layout(space).length
-        cut = _DEFAULT_TRUNCATION[space.name] if self.length is None else self.length
+        default = _path_spec(space, self.name).path_truncation
+        cut = (default or min(full, 40)) if self.length is None else self.length
         if not isinstance(cut, (int, np.integer)) or not 1 <= cut <= full:
             raise ValueError(f"path_truncated length must be an int in 1..{full} for {space.name}, got {cut!r}")
         return int(cut)
@@ -202,7 +200,7 @@ class PathTruncated(ArchEncoder):
 
     def _columns(self, space: SearchSpace) -> np.ndarray:
         # the most frequent paths, kept in layout order (so NB201/NB101 match BANANAS column for column)
-        return np.sort(frequency_order(space.name)[: self._cutoff(space)])
+        return np.sort(frequency_order(space)[: self._cutoff(space)])
 
     def _encode(self, archs: list[Any], space: SearchSpace) -> np.ndarray:
         return path_matrix(archs, space, self._columns(space))

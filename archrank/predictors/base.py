@@ -23,9 +23,10 @@ from sklearn.utils.validation import check_is_fitted
 from torch_geometric.data import Data
 
 from archrank._seeding import resolve_seed
-from archrank.encodings import ArchEncoder, make_encoder, resolve_space
+from archrank.encodings import ArchEncoder, applicable_encodings, make_encoder, resolve_space
 from archrank.errors import DataFileError, UnknownChoiceError
 from archrank.predictors.targets import TargetTransform
+from archrank.spaces.base import SearchSpace
 
 ARCH_COLUMN = "arch"
 FORMAT_NAME, FORMAT_VERSION = "archrank-predictor", 1
@@ -159,8 +160,8 @@ class ArchPredictor(RegressorMixin, BaseEstimator):
     shape (n,), in the units of ``y``.
     """
 
-    #: default encoding per space when ``encoding="auto"``
-    default_encoding: ClassVar[dict[str, str]] = {"nb201": "adjacency_onehot", "nb101": "adjacency_onehot"}
+    #: ``encoding="auto"`` takes the first of these that the space supports
+    default_encodings: ClassVar[tuple[str, ...]] = ("adjacency_onehot",)
     #: encodings this predictor can read
     accepted_encodings: ClassVar[tuple[str, ...]] = (
         "adjacency_onehot",
@@ -173,20 +174,30 @@ class ArchPredictor(RegressorMixin, BaseEstimator):
     tuning_grid: ClassVar[dict[str, list[Any]]] = {}
 
     # --- input handling -------------------------------------------------------------------
-    def _encoding_name(self, space_name: str) -> str:
+    def _encoding_name(self, space: SearchSpace) -> str:
+        """The encoding this predictor uses for ``space``; an error naming the choices if it cannot read one."""
         enc = getattr(self, "encoding", "auto")
+        supported = applicable_encodings(space)
         if enc == "auto" or enc is None:
-            enc = self.default_encoding.get(space_name, self.default_encoding.get("*", "adjacency_onehot"))
+            enc = next((e for e in self.default_encodings if e in supported), None)
+            if enc is None:
+                usable = [e for e in self.accepted_encodings if e in supported or e == "gnn_embedding"]
+                raise UnknownChoiceError(
+                    f"encoding for the {type(self).__name__} on the {space.name} space (none of its defaults "
+                    f"{list(self.default_encodings)} applies; pass encoding=)",
+                    enc,
+                    usable,
+                )
         if enc not in self.accepted_encodings:
             raise UnknownChoiceError(f"encoding for the {type(self).__name__}", enc, self.accepted_encodings)
         return enc
 
     def _make_encoder(self, archs: list[Any], seed: int | None) -> ArchEncoder:
         space = resolve_space(getattr(self, "space", None), archs)
-        name = self._encoding_name(space.name)
+        name = self._encoding_name(space)
         if name == "gnn_embedding":  # a learned encoding: seed its GNN from the predictor's seed
-            return make_encoder(name, space=space.name, random_state=seed)
-        return make_encoder(name, space=space.name)
+            return make_encoder(name, space=space, random_state=seed)
+        return make_encoder(name, space=space)
 
     def _features(
         self, inputs: Inputs, y: np.ndarray | None = None, fit: bool = False, seed: int | None = None

@@ -89,7 +89,7 @@ class GNNPredictor(ArchPredictor):
     ``embed(X)`` returns the pooled hidden layer: the ``gnn_embedding`` encoding.
     """
 
-    default_encoding: ClassVar[dict[str, str]] = {"*": "graph"}
+    default_encodings: ClassVar[tuple[str, ...]] = ("graph",)
     accepted_encodings: ClassVar[tuple[str, ...]] = ("graph",)
     tuning_grid: ClassVar[dict[str, list[Any]]] = {"loss": ["mse", "ranking"], "lr": [0.002, 0.005]}
 
@@ -134,8 +134,8 @@ class GNNPredictor(ArchPredictor):
         if inputs.archs is not None:
             if fit:
                 space = resolve_space(self.space, inputs.archs)
-                self._encoding_name(space.name)
-                self.encoder_ = GraphEncoder(space=space.name).fit(inputs.archs)
+                self._encoding_name(space)
+                self.encoder_ = GraphEncoder(space=space).fit(inputs.archs)
             elif self.encoder_ is None:
                 raise ValueError("this predictor was fitted on graphs; pass Data objects, not architectures")
             graphs = self.encoder_.transform(inputs.archs)

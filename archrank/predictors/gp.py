@@ -32,7 +32,7 @@ class GPPredictor(ArchPredictor):
     ``model_`` (for acquisition functions); :meth:`to_model_inputs` maps new inputs to its space.
     """
 
-    default_encoding: ClassVar[dict[str, str]] = {"*": "categorical"}
+    default_encodings: ClassVar[tuple[str, ...]] = ("categorical",)
     tuning_grid: ClassVar[dict[str, list[Any]]] = {
         "kernel": ["auto", "rbf"],
         "target_transform": ["rank_gauss", "none"],

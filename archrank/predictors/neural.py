@@ -49,7 +49,7 @@ class MLPEnsemblePredictor(ArchPredictor):
     Features and targets are standardised on the training set.
     """
 
-    default_encoding: ClassVar[dict[str, str]] = {"*": "path"}
+    default_encodings: ClassVar[tuple[str, ...]] = ("path", "adjacency_onehot")
     tuning_grid: ClassVar[dict[str, list[Any]]] = {"lr": [0.003, 0.01], "loss": ["mae", "mse"]}
 
     def __init__(

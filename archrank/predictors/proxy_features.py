@@ -197,7 +197,7 @@ class ProxyFeaturePredictor(ArchPredictor):
         scores = self._scores(archs, space)
         reference, self.reference_source_ = self._reference_table(scores, space.name)
         self.reference_ = reference.astype(np.float64).reset_index(drop=True)
-        self.space_ = space.name
+        self.space_ = space
         est = instantiate(self.estimator, seed, self.space, self.encoding, what="estimator")
         self.estimator_ = est.fit(self._feature_frame(archs, scores, extra), targets)
         self.n_features_in_ = self.estimator_.n_features_in_

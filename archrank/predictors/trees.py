@@ -22,7 +22,7 @@ class XGBPredictor(ArchPredictor):
     loss at the 15.9/50/84.1 % quantiles: mean = median, std = half the 68 % interval.
     """
 
-    default_encoding: ClassVar[dict[str, str]] = {"*": "adjacency_onehot"}
+    default_encodings: ClassVar[tuple[str, ...]] = ("adjacency_onehot", "categorical")
     tuning_grid: ClassVar[dict[str, list[Any]]] = {
         "max_depth": [3, 6],
         "learning_rate": [0.05, 0.1],
@@ -98,7 +98,7 @@ class XGBPredictor(ArchPredictor):
 class RFPredictor(ArchPredictor):
     """scikit-learn random forest; std is the spread of the individual trees' predictions."""
 
-    default_encoding: ClassVar[dict[str, str]] = {"*": "adjacency_onehot"}
+    default_encodings: ClassVar[tuple[str, ...]] = ("adjacency_onehot", "categorical")
     tuning_grid: ClassVar[dict[str, list[Any]]] = {"max_features": [0.3, 0.5, 1.0], "min_samples_leaf": [1, 3]}
 
     def __init__(

@@ -22,18 +22,19 @@ from archrank.proxies._common import working_copy
 from archrank.proxies.activation import agreement_kernel, jacob_cov_of
 from archrank.proxies.inputs import ProxyBatch
 from archrank.proxies.saliency import linearised_copy, zico_layer_sum
+from archrank.spaces import get as get_space
+from archrank.spaces.base import SearchSpace
 
 # (weights (G, n), gradients (G, n), owners (G,)) of every stacked scored layer
 BlockGrads = list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
 StackedFn = Callable[[StackedNB201, ProxyBatch], torch.Tensor]
 
-STACKABLE_SPACES = ("nb201",)
 
-
-def stack(space: str, models: Sequence[nn.Module]) -> StackedNB201:
-    """The stacked network of ``models`` (built by ``space.build_model``), for a space that supports it."""
-    if space not in STACKABLE_SPACES:
-        raise ValueError(f"space {space!r} cannot stack networks; supported: {list(STACKABLE_SPACES)}")
+def stack(space: SearchSpace | str, models: Sequence[nn.Module]) -> StackedNB201:
+    """The stacked network of ``models`` (built by ``space.build_model``), for a space with ``stacked_proxies``."""
+    space = get_space(space)
+    if not space.stacked_proxies:
+        raise ValueError(f"the {space.name} space cannot stack networks (its stacked_proxies capability is off)")
     return StackedNB201(list(models))  # type: ignore[arg-type]  # it checks that they are NB201Networks
 
 

@@ -238,7 +238,7 @@ def score_stacked(
     if together:
         start = time.perf_counter()
         try:
-            stacked = batched.stack(sp.name, [models[i] for i in built]).to(dev)
+            stacked = batched.stack(sp, [models[i] for i in built]).to(dev)
         except Exception as err:
             _stacking_failed("stacking", len(built), sp.name, err)
             alone, together = alone + together, []
@@ -280,15 +280,14 @@ def _stacking_failed(what: str, count: int, space: str, err: Exception) -> None:
 
 def resolve_archs_per_launch(value: int | str, sp: SearchSpace, device: torch.device) -> int:
     """The number of networks per stacked pass: ``"auto"`` gives 16 on a GPU for a stackable space, else 1."""
-    stackable = sp.name in batched.STACKABLE_SPACES
+    stackable = sp.stacked_proxies
     if value == "auto":
         return 16 if device.type == "cuda" and stackable else 1
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"archs_per_launch must be a positive int or 'auto', got {value!r}")
     if value > 1 and not stackable:
         raise ValueError(
-            f"archs_per_launch={value} needs a space whose networks stack ({list(batched.STACKABLE_SPACES)}),"
-            f" not {sp.name!r}"
+            f"archs_per_launch={value} needs a space whose networks stack (stacked_proxies=True), not {sp.name!r}"
         )
     return value
 

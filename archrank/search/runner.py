@@ -183,7 +183,7 @@ def run(
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     oracle_space = getattr(oracle, "space", None)
-    if oracle_space is not None and oracle_space.name != sp.name:
+    if oracle_space is not None and resolve_space(oracle_space) is not sp:
         raise ValueError(f"the oracle evaluates {oracle_space.name} architectures, but the search space is {sp.name}")
     # built before any worker starts: an unknown strategy or hyperparameter fails at once
     choices = oracle.choices() if hasattr(oracle, "choices") else None

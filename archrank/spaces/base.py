@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from archrank.errors import InvalidArchitectureError
+from archrank.errors import InvalidArchitectureError, UnknownChoiceError
 from archrank.spaces.cellgraph import CellGraph
+from archrank.spaces.description import Decision, GraphSpec, check_decisions
 
 RandomState = int | np.random.Generator | None
 
@@ -27,10 +28,70 @@ class SearchSpace(ABC):
     """A family of architectures with parsing, sampling, mutation and graph conversion.
 
     Architectures are immutable, hashable objects whose ``str()`` parses back to an equal object.
+    A space describes itself (:attr:`decision_specs`, :attr:`graph_spec`, :meth:`cell_graphs`,
+    :meth:`representatives`, capabilities such as :attr:`stacked_proxies`); encodings, predictors
+    and search read only that description, never the space's name. Spaces are immutable: copies
+    are the space itself, and a pickled space is looked up again by name (see ``register``).
     """
 
     name: str = ""
     arch_type: type = object
+    #: True where :mod:`archrank.proxies.batched` can stack several networks into one pass
+    stacked_proxies: bool = False
+    #: how large the space is, in words (``archrank spaces``)
+    size_note: str = ""
+
+    # --- self-description -------------------------------------------------------------------
+    @property
+    def decision_specs(self) -> tuple[Decision, ...]:
+        """The decisions that make up an architecture, in a fixed order (see :class:`Decision`)."""
+        raise NotImplementedError(f"the {self.name} space does not describe its decisions")
+
+    @property
+    def decisions(self) -> dict[str, list[Any]]:
+        """Ordered mapping decision name -> its options (``None``: absent), e.g. for host tools' categoricals."""
+        return {d.name: list(d.options) for d in self.decision_specs}
+
+    def to_decisions(self, arch: Any) -> dict[str, Any]:
+        """The option chosen for each decision of ``arch`` (in :attr:`decisions` order)."""
+        raise NotImplementedError(f"the {self.name} space does not describe its decisions")
+
+    def from_decisions(self, mapping: Any) -> Any:
+        """The architecture with these decisions; InvalidArchitectureError for a missing, unknown or bad one."""
+        return self._from_checked_decisions(check_decisions(self.decision_specs, mapping))
+
+    def _from_checked_decisions(self, values: dict[str, Any]) -> Any:
+        raise NotImplementedError(f"the {self.name} space does not describe its decisions")
+
+    @property
+    def graph_spec(self) -> GraphSpec | None:
+        """How the cell graphs are labelled (``None``: the space has no cell graph)."""
+        return None
+
+    def cell_graphs(self, arch: Any) -> tuple[CellGraph, ...]:
+        """The architecture's cell graphs, one per ``graph_spec.cells`` entry."""
+        return (self.to_cell_graph(arch),)
+
+    def representatives(self, archs: Sequence[Any]) -> list[Any]:
+        """One fixed member of each architecture's canonical class (encodings read these); default: itself."""
+        return list(archs)
+
+    def has_decisions(self) -> bool:
+        """Whether :attr:`decision_specs` is available."""
+        try:
+            _ = self.decision_specs
+        except NotImplementedError:
+            return False
+        return True
+
+    def __copy__(self) -> SearchSpace:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SearchSpace:
+        return self
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return _registered_space, (self.name,)
 
     @abstractmethod
     def parse(self, text: Any) -> Any:
@@ -96,6 +157,20 @@ class SearchSpace(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
+
+
+def _registered_space(name: str) -> SearchSpace:
+    """Unpickling a space: the space registered under ``name`` (a clear error if there is none)."""
+    from archrank import spaces
+
+    try:
+        return spaces.get(name)
+    except UnknownChoiceError:
+        raise UnknownChoiceError(
+            "search space (saved objects name their space; register it with archrank.spaces.register before loading)",
+            name,
+            spaces.names(),
+        ) from None
 
 
 def choice_index(options: Sequence[str], value: str, kind: str) -> int:

@@ -27,6 +27,7 @@ import numpy as np
 from archrank.errors import InvalidArchitectureError
 from archrank.spaces.base import RandomState, SearchSpace, as_rng, choice_index
 from archrank.spaces.cellgraph import CellGraph
+from archrank.spaces.description import Decision, GraphSpec
 
 OPS: tuple[str, ...] = (
     "max_pool_3x3",
@@ -202,8 +203,43 @@ class DartsSpace(SearchSpace):
     """The DARTS / NAS-Bench-301 space (about 10^18 genotypes; no enumeration)."""
 
     name = "darts"
+    size_note = "~10^18 genotypes"
     arch_type = DartsArch
     ops = OPS
+    #: per cell and edge e (node e // 2 + 2): its op, then the node it reads (0..e // 2 + 1)
+    decision_specs = tuple(
+        d
+        for c in CELL_TYPES
+        for e in range(NUM_EDGES)
+        for d in (
+            Decision(f"{c}/edge{e}:op", OPS, group=c, stem=f"{c}/edge{e}"),
+            Decision(f"{c}/edge{e}:input", tuple(range(e // 2 + 2)), role="input", target=e // 2 + 2, group=c),
+        )
+    )
+    graph_spec = GraphSpec(
+        ops=OPS,
+        cells=CELL_TYPES,
+        inputs=("input0", "input1"),
+        joins=(SUM,),
+        path_lengths=(0, 4),
+        path_truncation=100,
+        path_reference=5_000,
+    )
+
+    def to_decisions(self, arch: DartsArch) -> dict[str, Any]:
+        self._check_arch_type(arch)
+        out: dict[str, Any] = {}
+        for c in CELL_TYPES:
+            for e, (op, inp) in enumerate(arch.cell(c)):
+                out[f"{c}/edge{e}:op"], out[f"{c}/edge{e}:input"] = op, inp
+        return out
+
+    def _from_checked_decisions(self, values: dict[str, Any]) -> DartsArch:
+        cells = [
+            tuple((values[f"{c}/edge{e}:op"], values[f"{c}/edge{e}:input"]) for e in range(NUM_EDGES))
+            for c in CELL_TYPES
+        ]
+        return DartsArch(cells[0], cells[1])
 
     def parse(self, text: Any) -> DartsArch:
         return parse_darts(text)

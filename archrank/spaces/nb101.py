@@ -23,6 +23,7 @@ from archrank._datafiles import load_npz
 from archrank.errors import InvalidArchitectureError, UnknownArchitectureError
 from archrank.spaces.base import RandomState, SearchSpace, as_rng, choice_index
 from archrank.spaces.cellgraph import CellGraph, wl_hash
+from archrank.spaces.description import Decision, GraphSpec
 
 INPUT, OUTPUT = "input", "output"
 OPS: tuple[str, ...] = ("conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3")
@@ -187,8 +188,38 @@ class NB101Space(SearchSpace):
     """The NAS-Bench-101 space: 423,624 unique cells, identified by their module hash."""
 
     name = "nb101"
+    size_note = "423,624 unique cells"
     arch_type = NB101Arch
     ops = OPS
+    #: the 21 edges "i->j" of a 7-vertex cell (0/1), then the op of inner vertices 1..5 (None: no vertex);
+    #: a pruned cell keeps its output in vertex 6 (see :func:`padded`)
+    decision_specs = (
+        *(
+            Decision(f"{i}->{j}", (0, 1), role="edge", source=int(i), target=int(j), label=f"edge{i}->{j}")
+            for i, j in zip(*TRIU7, strict=True)
+        ),
+        *(Decision(f"vertex{v}", (*OPS, None)) for v in range(1, MAX_VERTICES - 1)),
+    )
+    graph_spec = GraphSpec(ops=OPS, path_lengths=(0, 5), path_truncation=40, path_reference=10_000)
+
+    def to_decisions(self, arch: NB101Arch) -> dict[str, Any]:
+        """The 7-slot form of this spec (vertex order as given; use :meth:`representatives` first for a fixed one)."""
+        self._check_arch_type(arch)
+        adj, ops = padded(arch)
+        values: list[Any] = [int(b) for b in adj[TRIU7]] + list(ops)
+        return {d.name: v for d, v in zip(self.decision_specs, values, strict=True)}
+
+    def _from_checked_decisions(self, values: dict[str, Any]) -> NB101Arch:
+        mat = np.zeros((MAX_VERTICES, MAX_VERTICES), dtype=np.uint8)
+        for d in self.decision_specs[: len(TRIU7[0])]:
+            mat[d.source, d.target] = values[d.name]
+        inner = [values[f"vertex{v}"] for v in range(1, MAX_VERTICES - 1)]
+        for v, op in enumerate(inner, start=1):
+            if op is None and (mat[v].any() or mat[:, v].any()):
+                raise InvalidArchitectureError(f"vertex{v} is absent (None) but has edges")
+        keep = [0, *(v for v, op in enumerate(inner, start=1) if op is not None), MAX_VERTICES - 1]
+        ops = [INPUT, *(op for op in inner if op is not None), OUTPUT]
+        return make_nb101(mat[np.ix_(keep, keep)], ops)
 
     def parse(self, text: Any) -> NB101Arch:
         return parse_nb101(text)
@@ -338,6 +369,17 @@ class NB101Space(SearchSpace):
     def to_cell_graph(self, arch: NB101Arch) -> CellGraph:
         self._check_arch_type(arch)
         return CellGraph(arch.adjacency, arch.ops)
+
+
+def padded(arch: NB101Arch) -> tuple[np.ndarray, list[str | None]]:
+    """(7, 7) adjacency with the output moved to slot 6, and the ops of slots 1..5 (None: no vertex)."""
+    m = arch.adjacency
+    v = m.shape[0]
+    adj = np.zeros((MAX_VERTICES, MAX_VERTICES), dtype=np.uint8)
+    slot = np.r_[np.arange(v - 1), MAX_VERTICES - 1]
+    adj[np.ix_(slot, slot)] = m
+    ops: list[str | None] = [*arch.ops[1:-1], *([None] * (MAX_VERTICES - v))]
+    return adj, ops
 
 
 def _valid_or_none(matrix: np.ndarray, ops: Sequence[str]) -> NB101Arch | None:

@@ -18,6 +18,7 @@ from archrank._datafiles import load_npz
 from archrank.errors import InvalidArchitectureError
 from archrank.spaces.base import RandomState, SearchSpace, as_rng, choice_index
 from archrank.spaces.cellgraph import CellGraph
+from archrank.spaces.description import Decision, GraphSpec
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 #: (source node, target node) of the six edges, in string order.
@@ -111,9 +112,21 @@ class NB201Space(SearchSpace):
     """The NAS-Bench-201 search space (15,625 cells, official index order from the benchmark)."""
 
     name = "nb201"
+    size_note = "15,625 cells"
     arch_type = NB201Arch
     ops = OPS
     edges = EDGES
+    stacked_proxies = True
+    #: one decision per edge, named "i->j" (0-based nodes) in string order
+    decision_specs = tuple(Decision(f"{i}->{j}", OPS, label=f"edge{i}->{j}") for i, j in EDGES)
+    graph_spec = GraphSpec(ops=OPS, path_lengths=(1, 3), path_truncation=30, path_reference=None)
+
+    def to_decisions(self, arch: NB201Arch) -> dict[str, str]:
+        self._check_arch_type(arch)
+        return {d.name: op for d, op in zip(self.decision_specs, arch.ops, strict=True)}
+
+    def _from_checked_decisions(self, values: dict[str, Any]) -> NB201Arch:
+        return NB201Arch(tuple(values[d.name] for d in self.decision_specs))
 
     def parse(self, text: str) -> NB201Arch:
         return parse_nb201(text)

@@ -42,7 +42,7 @@ STUDY_COLUMNS = [
 ]
 
 
-def _templates(predictors: Sequence[str] | Mapping[str, ArchPredictor], space: str) -> dict[str, ArchPredictor]:
+def _templates(predictors: Sequence[str] | Mapping[str, ArchPredictor], space: Any) -> dict[str, ArchPredictor]:
     if isinstance(predictors, Mapping):
         out = dict(predictors)
     else:
@@ -107,7 +107,7 @@ def predictor_study(
     epochs_used = bench.info(metric, epochs).epochs
     archs = bench.archs()
     y = bench.values(metric, epochs_used)
-    templates = _templates(predictors, space_name)
+    templates = _templates(predictors, bench.space)
     seeds = [int(s) for s in seeds]
     test, orders = study_splits(len(archs), train_sizes, seeds, test_size, test_seed)
     extra = _align_features(features, archs)
