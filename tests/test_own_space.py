@@ -47,6 +47,17 @@ def test_parse_str_round_trip_and_canonical(seed: int) -> None:
         assert space.is_valid(child) and space.canonical(child) != space.canonical(arch)
 
 
+def test_a_cell_no_single_change_alters_still_mutates() -> None:
+    # only input -> output is live; every single change leaves the pruned cell as it is
+    arch = tiny.parse(
+        "0->1=0,0->2=0,1->2=1,0->3=0,1->3=1,2->3=1,0->4=1,1->4=0,2->4=0,3->4=0,node1=conv1,node2=conv1,node3=pool"
+    )
+    assert tiny.neighbors(arch) == []
+    for seed in range(5):
+        child = tiny.mutate(arch, seed)
+        assert tiny.is_valid(child) and tiny.canonical(child) != tiny.canonical(arch)
+
+
 def test_bad_decisions_are_named() -> None:
     good = {"layer0": "conv3", "layer1": "skip", "layer2": "conv5", "width": 16}
     with pytest.raises(InvalidArchitectureError, match=r"missing: \['width'\]"):

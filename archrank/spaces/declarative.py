@@ -203,16 +203,25 @@ class DeclarativeSpace(SearchSpace):
         return [a for a in self._changes(arch) if self._problem(a) is None and self.canonical(a) != own]
 
     def mutate(self, arch: Any, rng: RandomState = None) -> DecisionArch:
-        """One random valid single-decision change that gives another cell (canonical key)."""
-        arch = self.ensure(arch)
+        """One random valid single-decision change that gives another cell (canonical key).
+
+        Where no single change does (e.g. a cell whose only live edge is input -> output and whose
+        other decisions are all dead), it walks through valid changes that keep the cell, up to
+        100 steps, until one does.
+        """
+        start = self.ensure(arch)
         gen = as_rng(rng)
-        changes = self._changes(arch)
-        own = self.canonical(arch)
-        for k in gen.permutation(len(changes)):
-            child = changes[int(k)]
-            if self._problem(child) is None and self.canonical(child) != own:
-                return child
-        raise InvalidArchitectureError(f"{arch} has no valid single-decision change in the {self.name} space")
+        own = self.canonical(start)
+        current = start
+        for _ in range(100):
+            valid = [c for c in self._changes(current) if self._problem(c) is None]
+            if not valid:
+                break
+            for k in gen.permutation(len(valid)):
+                if self.canonical(valid[int(k)]) != own:
+                    return valid[int(k)]
+            current = valid[int(gen.integers(len(valid)))]
+        raise InvalidArchitectureError(f"{start} has no valid change that gives another cell in the {self.name} space")
 
     def all(self) -> list[DecisionArch]:
         """Every valid architecture (decisions varied last-first), where there are at most 1,000,000 combinations."""
