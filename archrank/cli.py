@@ -68,6 +68,26 @@ def _guard(func):  # type: ignore[no-untyped-def]
     return wrapper
 
 
+TableOption = Annotated[
+    str | None,
+    typer.Option(
+        "--table",
+        help="CSV of your own results (arch column, metric or metric@epochs columns); BENCHMARK then names its space",
+    ),
+]
+
+
+def _benchmark(benchmark: str, dataset: str, table: str | None) -> datasets.Benchmark:
+    """A bundled table, or with ``--table`` the user's CSV read for the space that ``benchmark`` names."""
+    if table is None:
+        if benchmark.lower() not in datasets.DATASETS and (":" in benchmark or benchmark in spaces.names()):
+            raise ValueError(f"{benchmark!r} has no bundled table; pass your results with --table FILE.csv")
+        return datasets.load(benchmark, dataset)
+    from pathlib import Path
+
+    return datasets.Benchmark.from_csv(table, benchmark, dataset=Path(table).stem)
+
+
 @app.command("spaces")
 @_guard
 def list_spaces() -> None:
@@ -100,19 +120,14 @@ def query(
     dataset: Annotated[str, typer.Option(help="dataset of the benchmark")] = "cifar10",
     metric: Annotated[str | None, typer.Option(help="metric to print; all metrics if omitted")] = None,
     epochs: Annotated[int | None, typer.Option(help="epoch budget; the largest recorded if omitted")] = None,
+    table: TableOption = None,
 ) -> None:
     """Print one architecture's recorded metrics."""
-    bench = datasets.load(benchmark, dataset)
-    space = bench.space
-    if isinstance(space, spaces.NB101Space) and len(arch) == 32 and "|" not in arch:
-        parsed = space.from_hash(arch)
-    else:
-        parsed = space.parse(arch)
+    bench = _benchmark(benchmark, dataset, table)
+    parsed = bench.space.lookup(arch)
     typer.echo(f"arch: {parsed}")
-    if isinstance(parsed, spaces.NB201Arch):
-        typer.echo(f"index: {space.index(parsed)}")  # type: ignore[attr-defined]
-    if isinstance(parsed, spaces.NB101Arch):
-        typer.echo(f"module_hash: {parsed.module_hash}")
+    for key, value in bench.space.identifiers(parsed).items():
+        typer.echo(f"{key}: {value}")
     if metric is not None:
         info = bench.info(metric, epochs)
         typer.echo(f"{metric}@{info.epochs}: {bench.query(parsed, metric, epochs):.6g} {info.unit}")
@@ -134,9 +149,10 @@ def top(
     epochs: Annotated[int | None, typer.Option(help="epoch budget; the largest recorded if omitted")] = None,
     k: Annotated[int, typer.Option("-k", "--k", min=1, help="how many architectures")] = 10,
     ascending: Annotated[bool, typer.Option(help="smallest first (for latency, params)")] = False,
+    table: TableOption = None,
 ) -> None:
     """Show the k best architectures of a benchmark by a metric."""
-    bench = datasets.load(benchmark, dataset)
+    bench = _benchmark(benchmark, dataset, table)
     if metric is None:
         metric = "test_accuracy" if "test_accuracy" in bench.metrics() else "valid_accuracy"
     table = bench.top(k, metric, epochs, ascending=ascending)
@@ -188,6 +204,7 @@ def study_predictors(
         list[str] | None,
         typer.Option("--set", help="predictor hyperparameter PREDICTOR.NAME=VALUE (JSON or text value; repeat)"),
     ] = None,
+    table: TableOption = None,
 ) -> None:
     """Fit predictors on growing training sets and score their ranking of held-out architectures."""
     from archrank import predictors as predictor_mod
@@ -203,7 +220,7 @@ def study_predictors(
         scores = proxies.load_precomputed(benchmark, dataset.split("-")[0])
         features = proxies.as_features(scores, chosen)
     table = studies.predictor_study(
-        benchmark,
+        _benchmark(benchmark, dataset, table),
         dataset=dataset,
         metric=metric,
         epochs=epochs,
@@ -467,6 +484,7 @@ def study_proxies(
     search: Annotated[int, typer.Option(min=0, help="also try every mean-rank subset of 2..N proxies")] = 3,
     out: Annotated[str | None, typer.Option(help="write the correlation table to this CSV")] = None,
     plot: Annotated[str | None, typer.Option(help="save one scatter per proxy here (png, pdf)")] = None,
+    table: TableOption = None,
 ) -> None:
     """Kendall tau and Spearman of each proxy (and mean-rank combinations) against a benchmark metric."""
     import pandas as pd
@@ -480,7 +498,7 @@ def study_proxies(
             raise typer.BadParameter(f"cannot read score table {scores}: {err}") from None
     else:
         table = proxies.load_precomputed(benchmark, dataset.split("-")[0])
-    bench = datasets.load(benchmark, dataset)
+    bench = _benchmark(benchmark, dataset, table)
     result = studies.proxy_study(table, bench, metric=metric, epochs=epochs, proxies=proxy, search_combinations=search)
     typer.echo(f"{len(table)} architectures; truth: {bench.space.name} {bench.dataset} {metric}")
     typer.echo(f"{'proxies':40s} {'kind':12s} {'n':>6s} {'tau':>7s} {'spearman':>8s}")
@@ -537,6 +555,7 @@ def search_command(
         list[str] | None,
         typer.Option("--set", help="strategy hyperparameter STRATEGY.NAME=VALUE (JSON or text value; repeat)"),
     ] = None,
+    table: TableOption = None,
 ) -> None:
     """Search a benchmark table with one or more strategies; print the best found, plot best-so-far."""
     import pandas as pd
@@ -545,7 +564,7 @@ def search_command(
 
     names = strategy or ["random", "evolution", "npenas"]
     hyperparameters = _named_settings(set_ or [], names, "strategy")
-    bench = datasets.load(benchmark, dataset)
+    bench = _benchmark(benchmark, dataset, table)
     reports = [report] if report and report in bench.metrics() else []
     oracle = search.BenchmarkOracle(bench, metric=metric, epochs=epochs, report=reports)
     runs: dict[str, list[pd.DataFrame]] = {}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,8 +29,73 @@ class Benchmark:
     """Known results of many architectures of one search space on one dataset.
 
     Rows are architectures (in the benchmark's own order); columns are (metric, epochs) pairs.
-    Build one with :func:`archrank.datasets.load`.
+    Build one with :func:`archrank.datasets.load` (bundled tables) or from the user's own
+    results with :meth:`from_frame` / :meth:`from_csv`.
     """
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        space: SearchSpace | str,
+        arch: str = "arch",
+        dataset: str = "user",
+        metrics: Sequence[str] | None = None,
+        units: Mapping[str, str] | None = None,
+        source: str = "user table",
+        on_bad: str = "raise",
+        key: str = "canonical",
+    ) -> Benchmark:
+        """A benchmark from a table of the user's results: one row per architecture, metric columns.
+
+        ``space``: a space object, a registered name or ``module:attribute``. ``arch``: the column
+        of architecture strings (or objects). ``metrics``: the metric columns (default: every other
+        column); a column named ``metric@epochs`` (``valid_accuracy@200``) records ``metric`` at
+        that budget. ``units``: column or metric -> unit, shown by :meth:`info`. Rows are keyed by
+        ``space.canonical``, so isomorphic cells share a row; exact duplicates are merged. A row
+        whose architecture does not parse, with a missing or non-finite value, or that repeats a
+        cell with different values raises :class:`~archrank.datasets.user_table.BadRowError`
+        naming the row (rows count from 1), unless ``on_bad="drop"``, which drops every such row
+        (both sides of a conflict) with a warning. ``key="exact"`` keys rows by the architecture
+        itself instead (isomorphic cells keep their own rows and values, as in NB201's table).
+        """
+        from archrank.datasets.user_table import benchmark_from_frame
+        from archrank.spaces import get as get_space
+
+        return benchmark_from_frame(frame, get_space(space), arch, dataset, metrics, units, source, on_bad, key)
+
+    @classmethod
+    def from_csv(
+        cls,
+        path: str | Path,
+        space: SearchSpace | str,
+        arch: str = "arch",
+        dataset: str = "user",
+        metrics: Sequence[str] | None = None,
+        units: Mapping[str, str] | None = None,
+        on_bad: str = "raise",
+        key: str = "canonical",
+    ) -> Benchmark:
+        """:meth:`from_frame` on a CSV file; messages name the file and its line (the header is line 1).
+
+        A missing, unreadable or empty file raises :class:`~archrank.errors.DataFileError`.
+        """
+        from archrank.datasets.user_table import benchmark_from_frame, read_table
+        from archrank.spaces import get as get_space
+
+        path = Path(path)
+        return benchmark_from_frame(
+            read_table(path),
+            get_space(space),
+            arch,
+            dataset,
+            metrics,
+            units,
+            str(path),
+            on_bad,
+            key,
+            label=lambda i: f"{path}, line {i + 2}",
+        )
 
     def __init__(
         self,

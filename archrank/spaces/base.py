@@ -125,6 +125,14 @@ class SearchSpace(ABC):
         """The ``torch.nn.Module`` the benchmark trained for ``arch``, freshly initialised."""
         raise NotImplementedError(f"build_model is not available for the {self.name} space yet")
 
+    def lookup(self, text: str) -> Any:
+        """The architecture a user names on the command line: its string, or another id the space knows."""
+        return self.parse(text)
+
+    def identifiers(self, arch: Any) -> dict[str, Any]:
+        """Other ids of ``arch`` worth showing besides its string (e.g. a table index); default none."""
+        return {}
+
     def ensure(self, arch: Any) -> Any:
         """``arch`` itself if it belongs to this space, else the parse of it (strings, specs)."""
         if isinstance(arch, self.arch_type):

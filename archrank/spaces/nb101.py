@@ -239,6 +239,16 @@ class NB101Space(SearchSpace):
         """The 423,624 unique cells (one representative spec per module hash, ordered by hash)."""
         return self._decode(np.arange(NUM_UNIQUE_CELLS))
 
+    def lookup(self, text: str) -> NB101Arch:
+        """A spec string, or a 32-digit module hash of one of the 423,624 cells."""
+        text = text.strip()
+        if len(text) == 32 and "|" not in text:
+            return self.from_hash(text)
+        return self.parse(text)
+
+    def identifiers(self, arch: NB101Arch) -> dict[str, Any]:
+        return {"module_hash": arch.module_hash}
+
     def from_hash(self, module_hash: str) -> NB101Arch:
         """The shipped representative spec of a NAS-Bench-101 module hash."""
         return self.from_hashes([module_hash])[0]

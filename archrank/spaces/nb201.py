@@ -148,6 +148,9 @@ class NB201Space(SearchSpace):
         """All 15,625 cells in the official NAS-Bench-201 index order."""
         return [NB201Arch.from_code(c) for c in self._official_codes]
 
+    def identifiers(self, arch: NB201Arch) -> dict[str, Any]:
+        return {"index": self.index(arch)}
+
     def index(self, arch: NB201Arch | str) -> int:
         """Official NAS-Bench-201 index (0..15624) of a cell."""
         return int(self._index_of_code[self.ensure(arch).code])

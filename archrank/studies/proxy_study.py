@@ -53,12 +53,15 @@ def mean_rank(scores: pd.DataFrame, proxies: Sequence[str]) -> np.ndarray:
 
 
 def align_truth(scores: pd.DataFrame, bench: Benchmark, metric: str, epochs: int | None = None) -> np.ndarray:
-    """The benchmark's ``metric`` for each row of ``scores`` (matched on its ``arch`` strings)."""
+    """The benchmark's ``metric`` for each row of ``scores`` (matched on its ``arch`` strings, else ``bench.row``)."""
     if "arch" not in scores.columns:
         raise KeyError("score table needs an 'arch' column of architecture strings")
     values = bench.values(metric, epochs)
     position = {str(a): i for i, a in enumerate(bench.archs())}
     rows = [position.get(str(a)) for a in scores["arch"]]
+    for i, (a, r) in enumerate(zip(scores["arch"], rows, strict=True)):
+        if r is None and a in bench:  # another string of a table cell (an isomorphic one, for canonical-keyed tables)
+            rows[i] = bench.row(a)
     absent = [a for a, r in zip(scores["arch"], rows, strict=True) if r is None]
     if absent:
         raise KeyError(f"{len(absent)} architecture(s) of the score table are not in the benchmark, e.g. {absent[0]}")
