@@ -120,10 +120,10 @@ def query(
     dataset: Annotated[str, typer.Option(help="dataset of the benchmark")] = "cifar10",
     metric: Annotated[str | None, typer.Option(help="metric to print; all metrics if omitted")] = None,
     epochs: Annotated[int | None, typer.Option(help="epoch budget; the largest recorded if omitted")] = None,
-    table: TableOption = None,
+    results_table: TableOption = None,
 ) -> None:
     """Print one architecture's recorded metrics."""
-    bench = _benchmark(benchmark, dataset, table)
+    bench = _benchmark(benchmark, dataset, results_table)
     parsed = bench.space.lookup(arch)
     typer.echo(f"arch: {parsed}")
     for key, value in bench.space.identifiers(parsed).items():
@@ -149,10 +149,10 @@ def top(
     epochs: Annotated[int | None, typer.Option(help="epoch budget; the largest recorded if omitted")] = None,
     k: Annotated[int, typer.Option("-k", "--k", min=1, help="how many architectures")] = 10,
     ascending: Annotated[bool, typer.Option(help="smallest first (for latency, params)")] = False,
-    table: TableOption = None,
+    results_table: TableOption = None,
 ) -> None:
     """Show the k best architectures of a benchmark by a metric."""
-    bench = _benchmark(benchmark, dataset, table)
+    bench = _benchmark(benchmark, dataset, results_table)
     if metric is None:
         metric = "test_accuracy" if "test_accuracy" in bench.metrics() else "valid_accuracy"
     table = bench.top(k, metric, epochs, ascending=ascending)
@@ -204,7 +204,7 @@ def study_predictors(
         list[str] | None,
         typer.Option("--set", help="predictor hyperparameter PREDICTOR.NAME=VALUE (JSON or text value; repeat)"),
     ] = None,
-    table: TableOption = None,
+    results_table: TableOption = None,
 ) -> None:
     """Fit predictors on growing training sets and score their ranking of held-out architectures."""
     from archrank import predictors as predictor_mod
@@ -220,7 +220,7 @@ def study_predictors(
         scores = proxies.load_precomputed(benchmark, dataset.split("-")[0])
         features = proxies.as_features(scores, chosen)
     table = studies.predictor_study(
-        _benchmark(benchmark, dataset, table),
+        _benchmark(benchmark, dataset, results_table),
         dataset=dataset,
         metric=metric,
         epochs=epochs,
@@ -484,7 +484,7 @@ def study_proxies(
     search: Annotated[int, typer.Option(min=0, help="also try every mean-rank subset of 2..N proxies")] = 3,
     out: Annotated[str | None, typer.Option(help="write the correlation table to this CSV")] = None,
     plot: Annotated[str | None, typer.Option(help="save one scatter per proxy here (png, pdf)")] = None,
-    table: TableOption = None,
+    results_table: TableOption = None,
 ) -> None:
     """Kendall tau and Spearman of each proxy (and mean-rank combinations) against a benchmark metric."""
     import pandas as pd
@@ -498,7 +498,7 @@ def study_proxies(
             raise typer.BadParameter(f"cannot read score table {scores}: {err}") from None
     else:
         table = proxies.load_precomputed(benchmark, dataset.split("-")[0])
-    bench = _benchmark(benchmark, dataset, table)
+    bench = _benchmark(benchmark, dataset, results_table)
     result = studies.proxy_study(table, bench, metric=metric, epochs=epochs, proxies=proxy, search_combinations=search)
     typer.echo(f"{len(table)} architectures; truth: {bench.space.name} {bench.dataset} {metric}")
     typer.echo(f"{'proxies':40s} {'kind':12s} {'n':>6s} {'tau':>7s} {'spearman':>8s}")
@@ -555,7 +555,7 @@ def search_command(
         list[str] | None,
         typer.Option("--set", help="strategy hyperparameter STRATEGY.NAME=VALUE (JSON or text value; repeat)"),
     ] = None,
-    table: TableOption = None,
+    results_table: TableOption = None,
 ) -> None:
     """Search a benchmark table with one or more strategies; print the best found, plot best-so-far."""
     import pandas as pd
@@ -564,7 +564,7 @@ def search_command(
 
     names = strategy or ["random", "evolution", "npenas"]
     hyperparameters = _named_settings(set_ or [], names, "strategy")
-    bench = _benchmark(benchmark, dataset, table)
+    bench = _benchmark(benchmark, dataset, results_table)
     reports = [report] if report and report in bench.metrics() else []
     oracle = search.BenchmarkOracle(bench, metric=metric, epochs=epochs, report=reports)
     runs: dict[str, list[pd.DataFrame]] = {}

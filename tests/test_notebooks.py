@@ -15,6 +15,7 @@ def test_there_are_notebooks() -> None:
         "proxy_correlation_nb201.ipynb",
         "predictor_study.ipynb",
         "search_nb201.ipynb",
+        "own_space.ipynb",
     }
 
 
@@ -27,3 +28,18 @@ def test_notebook_is_stored_executed_in_order_without_errors(path: Path) -> None
     errors = [o for c in code for o in c["outputs"] if o["output_type"] == "error"]
     assert not errors, f"{path.name}: {errors[0]['ename']}: {errors[0]['evalue']}"
     assert all(c["outputs"] for c in code[-1:]), f"{path.name}: the last cell shows nothing"
+
+
+def test_own_space_notebook_runs_with_small_parameters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Executed here, not only checked: the own-space notebook with FAST=1 (smaller study and search)."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    path = next(p for p in NOTEBOOKS if p.name == "own_space.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    monkeypatch.setenv("FAST", "1")  # the kernel inherits it
+    client = nbclient.NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    client.execute()
+    outputs = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "15625 cells, 5390 canonical classes" in outputs and "error: row 4: decision '0->1'" in outputs
