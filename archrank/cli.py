@@ -33,6 +33,16 @@ app = typer.Typer(
 EXIT_BAD_INPUT, EXIT_DATA = 2, 3
 
 
+@app.callback()
+def _root() -> None:
+    """Rank neural network architectures without training them."""
+    import os
+
+    # `archrank rank my_spaces:cell ...` imports my_spaces from the folder it is run in, as `python -m` would
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+
+
 def _fail(message: str, code: int) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
@@ -157,7 +167,8 @@ def top(
         metric = "test_accuracy" if "test_accuracy" in bench.metrics() else "valid_accuracy"
     table = bench.top(k, metric, epochs, ascending=ascending)
     column = table.columns[-1]
-    typer.echo(f"top {len(table)} of {bench.name}/{bench.dataset} by {column} [{bench.info(metric, epochs).unit}]")
+    unit = bench.info(metric, epochs).unit
+    typer.echo(f"top {len(table)} of {bench.name}/{bench.dataset} by {column}" + (f" [{unit}]" if unit else ""))
     for rank, (row, arch, value) in enumerate(table.itertuples(index=False), start=1):
         typer.echo(f"{rank:3d}  row {row:6d}  {value:10.4f}  {arch}")
 

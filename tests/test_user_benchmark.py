@@ -79,6 +79,8 @@ def test_metrics_chosen_and_columns_named() -> None:
         Benchmark.from_frame(frame, macro, arch="cell")
     with pytest.raises(UnknownChoiceError, match="on_bad"):
         Benchmark.from_frame(frame, macro, metrics=["params"], on_bad="ignore")
+    with pytest.raises(ValueError, match=r"column 'score' has no epoch budget but \['score@20', 'score@5'\]"):
+        Benchmark.from_frame(frame.assign(score=1.0), macro, metrics=["score", "score@20", "score@5"])
     with pytest.raises(ValueError, match="no rows"):
         Benchmark.from_frame(frame.iloc[:0], macro)
 
@@ -226,3 +228,16 @@ def test_cli_commands_read_a_user_table(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "pass your results with --table" in missing.stderr
     absent = cli("top", "own_spaces:macro", "--table", "nothing.csv")
     assert absent.returncode == 3 and "nothing.csv does not exist" in absent.stderr
+
+
+def test_cli_imports_a_space_module_from_the_folder_it_runs_in(tmp_path: Path) -> None:
+    (tmp_path / "folder_spaces.py").write_text(
+        "import archrank as ar\nchain = ar.spaces.Choices('folder-chain', {'a': [1, 2, 3], 'b': ['x', 'y']})\n"
+    )
+    pd.DataFrame({"arch": ["a=1,b=x", "a=3,b=y"], "acc": [70.0, 75.5]}).to_csv(tmp_path / "r.csv", index=False)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    script = Path(sys.executable).parent / "archrank"  # the console script: no '' on its sys.path
+    cmd = [str(script), "top", "folder_spaces:chain", "--table", "r.csv"]
+    run = subprocess.run([*cmd, "--metric", "acc", "-k", "1"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "top 1 of folder-chain/r by acc\n" in run.stdout and "75.5000  a=3,b=y" in run.stdout

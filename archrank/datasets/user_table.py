@@ -55,6 +55,13 @@ def _metric_columns(frame: pd.DataFrame, arch: str, metrics: Sequence[str] | Non
     keys = [split_column(c) for c in chosen]
     if len(set(keys)) != len(keys):
         raise ValueError(f"two metric columns name the same metric and epochs: {chosen}")
+    for metric in {m for m, e in keys if e is None}:
+        budgets = [f"{metric}@{e}" for m, e in keys if m == metric and e is not None]
+        if budgets:  # a plain column next to metric@N: which one a query without epochs means is ambiguous
+            raise ValueError(
+                f"column {metric!r} has no epoch budget but {budgets} have one: rename it {metric}@EPOCHS "
+                "(its budget) or give it another name"
+            )
     return chosen
 
 
