@@ -11,9 +11,9 @@ and standard deviations by the local slope of that inverse (delta method).
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import norm, rankdata
 
 from archrank.errors import UnknownChoiceError
+from archrank.ranking import normal_scores
 
 TARGET_TRANSFORMS = ("rank_gauss", "none")
 
@@ -29,7 +29,7 @@ class TargetTransform:
     def fit_forward(self, y: np.ndarray) -> np.ndarray:
         if self.kind == "none":
             return y
-        z = norm.ppf((rankdata(y) - 0.5) / len(y))
+        z = normal_scores(y)
         # knots: one per distinct target (ties share their average rank, hence one z)
         self.y_knots_, first = np.unique(y, return_index=True)
         self.z_knots_ = z[first]

@@ -7,7 +7,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from archrank.ranking import mean_rank_of, quantiles, reference_quantiles
 
 
 def as_features(
@@ -25,7 +26,7 @@ def as_features(
     ``-inf`` for degenerate networks, which no predictor should see raw; ranks are label-free,
     so computing them over the whole table leaks nothing about accuracy. NaN stays NaN.
     ``"none"`` keeps the raw scores. ``mean_rank``: proxies whose rank aggregate
-    (:func:`archrank.studies.mean_rank`, the zero-cost combination of the proxy study) becomes one
+    (:func:`archrank.ranking.mean_rank`, the zero-cost combination of the proxy study) becomes one
     more column, ``mean_rank``, scaled to [0, 1]; NaN where any of them is NaN.
 
     ``reference``: a score table (e.g. :func:`load_precomputed`'s, all NB201 cells) whose scores
@@ -55,33 +56,10 @@ def as_features(
         if transform == "none":
             out[name] = values
         elif reference is None:
-            out[name] = _quantiles(values)
+            out[name] = quantiles(values)
         else:
-            out[name] = _reference_quantiles(values, reference[name].to_numpy(dtype=np.float64), name)
+            out[name] = reference_quantiles(values, reference[name].to_numpy(dtype=np.float64), name)
     if combined:
-        from archrank.studies.proxy_study import mean_rank as aggregate  # studies import proxies
-
-        ranks = aggregate(scores, combined)
+        ranks = mean_rank_of(scores, combined)
         out["mean_rank"] = (ranks - 1) / max(1, int((~np.isnan(ranks)).sum()) - 1)
     return out
-
-
-def _reference_quantiles(values: np.ndarray, reference: np.ndarray, name: str) -> np.ndarray:
-    """``_quantiles`` of ``values`` placed among ``reference`` (NaN left out of it): the mean rank a
-    value would have there, scaled by the reference's size and clipped to [0, 1]; NaN stays NaN."""
-    ref = np.sort(reference[~np.isnan(reference)])
-    if len(ref) < 2:
-        raise ValueError(f"the reference table has fewer than 2 scores of {name!r}")
-    below = np.searchsorted(ref, values, side="left")
-    equal = np.searchsorted(ref, values, side="right") - below
-    col = np.clip((below + (equal - 1) / 2) / (len(ref) - 1), 0.0, 1.0)
-    col[np.isnan(values)] = np.nan
-    return col
-
-
-def _quantiles(values: np.ndarray) -> np.ndarray:
-    """Ranks scaled to [0, 1] (ties get their mean rank); NaN stays NaN."""
-    ok = ~np.isnan(values)
-    col = np.full(len(values), np.nan)
-    col[ok] = (stats.rankdata(values[ok]) - 1) / max(1, ok.sum() - 1)
-    return col

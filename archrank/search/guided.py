@@ -89,10 +89,10 @@ class PredictorGuided(Strategy):
     def proxy_order(self, archs: list[Any]) -> list[Any]:
         """``archs`` sorted by the mean rank of the zero-cost proxies, best first (failed scores last)."""
         from archrank import proxies
-        from archrank.studies.proxy_study import mean_rank
+        from archrank.ranking import mean_rank_of
 
         scores = proxies.compute(archs, self.proxies, space=self.space, dataset=self.proxy_dataset, progress=False)
-        rank = np.nan_to_num(mean_rank(scores, self.proxies), nan=-np.inf)
+        rank = np.nan_to_num(mean_rank_of(scores, self.proxies), nan=-np.inf)
         return [archs[i] for i in np.argsort(-rank, kind="stable")]
 
     def _random_pool(self, size: int, pool: dict[Any, Any] | None = None) -> dict[Any, Any]:

@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from archrank import datasets, metrics
 from archrank.datasets.benchmark import Benchmark
+from archrank.ranking import mean_rank_of as mean_rank
+from archrank.ranking import ranks
 
 PROXY_STUDY_COLUMNS = ["proxies", "kind", "n", "n_nan", "kendall_tau", "spearman", "benchmark", "dataset", "metric"]
 # Chosen before looking at any result: the four strongest published NB201 proxies of different kinds.
@@ -26,30 +27,6 @@ DEFAULT_COMBINATION = ("synflow", "jacob_cov", "nwot", "zico")
 def score_columns(scores: pd.DataFrame) -> list[str]:
     """The proxy columns of a score table: numeric columns other than ``index``."""
     return [c for c in scores.columns if c != "index" and pd.api.types.is_numeric_dtype(scores[c])]
-
-
-def ranks(values: np.ndarray) -> np.ndarray:
-    """Average ranks (1 = lowest) of the non-NaN values; NaN stays NaN; -inf is the lowest rank."""
-    out = np.full(len(values), np.nan)
-    ok = ~np.isnan(values)
-    out[ok] = stats.rankdata(values[ok])
-    return out
-
-
-def mean_rank(scores: pd.DataFrame, proxies: Sequence[str]) -> np.ndarray:
-    """Rank aggregation: the mean over ``proxies`` of each architecture's rank.
-
-    Ranks are taken among the rows where every one of ``proxies`` has a score; other rows get NaN.
-    """
-    missing = [p for p in proxies if p not in scores.columns]
-    if missing:
-        raise KeyError(f"score table has no column(s) {missing}")
-    values = scores[list(proxies)].to_numpy(dtype=np.float64)
-    complete = ~np.isnan(values).any(axis=1)
-    out = np.full(len(values), np.nan)
-    if complete.any():
-        out[complete] = np.mean([stats.rankdata(col) for col in values[complete].T], axis=0)
-    return out
 
 
 def align_truth(scores: pd.DataFrame, bench: Benchmark, metric: str, epochs: int | None = None) -> np.ndarray:
