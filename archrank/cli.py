@@ -90,7 +90,7 @@ TableOption = Annotated[
 def _benchmark(benchmark: str, dataset: str, table: str | None) -> datasets.Benchmark:
     """A bundled table, or with ``--table`` the user's CSV read for the space that ``benchmark`` names."""
     if table is None:
-        if benchmark.lower() not in datasets.DATASETS and (":" in benchmark or benchmark in spaces.names()):
+        if (":" in benchmark or benchmark in spaces.names()) and not spaces.get(benchmark).tables:
             raise ValueError(f"{benchmark!r} has no bundled table; pass your results with --table FILE.csv")
         return datasets.load(benchmark, dataset)
     from pathlib import Path

@@ -100,15 +100,15 @@ def time_stacked(device: torch.device, archs: list, batch_size: int, per_launch:
     """Median milliseconds per architecture of each stackable proxy, ``per_launch`` networks per pass."""
     space = ar.spaces.get("nb201")
     batch = proxies.input_batch("cifar10", batch_size, 0, device)
-    times: dict[str, list[float]] = {n: [] for n in batched.STACKED}
+    times: dict[str, list[float]] = {n: [] for n in proxies.stacked_names()}
     for i, start in enumerate(range(0, len(archs) - per_launch + 1, per_launch)):
         models = []
         for arch in archs[start : start + per_launch]:
             with torch_seeded(0):
                 models.append(space.build_model(arch))
         stacked = batched.stack("nb201", models).to(device)
-        for name, (fn, _) in batched.STACKED.items():
-            times[name].append(_milliseconds(fn, stacked, batch, warm_up=i == 0) / per_launch)
+        for name in times:
+            times[name].append(_milliseconds(proxies.get(name).stacked, stacked, batch, warm_up=i == 0) / per_launch)
     return {n: statistics.median(v) for n, v in times.items() if v}
 
 

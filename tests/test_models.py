@@ -100,7 +100,7 @@ def test_nb101_parameter_counts_match_the_trained_specs(shared_data) -> None:  #
 
 
 def test_nb101_channel_splitting() -> None:
-    from archrank.models.nb101 import vertex_channels
+    from archrank.spaces.nb101.model import vertex_channels
 
     # input -> 1, 2, 3; 1 -> 4; 2, 3, 4 -> output. The output's 128 channels split 43/43/42 over
     # vertices 2, 3, 4 (remainder to the first); vertex 1 takes the width of the vertex it feeds.

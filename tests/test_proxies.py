@@ -14,7 +14,7 @@ from torch import nn
 import archrank as ar
 from archrank import proxies as P
 from archrank.errors import DataFileError, UnknownChoiceError
-from archrank.models.nb201 import NB201Network
+from archrank.spaces.nb201.model import NB201Network
 
 NO_PATH = "|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|none~0|none~1|none~2|"
 GOOD = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
@@ -357,3 +357,4 @@ def test_gpu_scores_match_cpu_scores() -> None:
     gpu = P.compute(archs, names, device="cuda", **kwargs)
     # float32 round-off grows through deep NB201 cells (up to ~2e-3 between CPU thread counts)
     np.testing.assert_allclose(gpu[names].to_numpy(dtype=float), cpu[names].to_numpy(dtype=float), rtol=2e-2)
+

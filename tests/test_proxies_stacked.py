@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import warnings
 
 import numpy as np
@@ -14,10 +15,10 @@ from hypothesis import strategies as st
 import archrank as ar
 from archrank import proxies as P
 from archrank._seeding import torch_seeded
-from archrank.models.nb201 import NB201Network
-from archrank.models.nb201_stacked import StackedNB201
-from archrank.proxies import activation, batched, saliency
+from archrank.proxies import activation, batched, registry, saliency
 from archrank.spaces.nb201 import OPS, NB201Arch
+from archrank.spaces.nb201.model import NB201Network
+from archrank.spaces.nb201.stacked import StackedNB201
 
 NO_PATH = "|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|none~0|none~1|none~2|"
 CELLS = [
@@ -75,14 +76,13 @@ ONE_NETWORK = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(batched.STACKED))
+@pytest.mark.parametrize("name", sorted(P.stacked_names()))
 def test_stacked_proxy_equals_the_one_network_definition(name: str) -> None:
-    assert set(batched.STACKED) == set(ONE_NETWORK)
+    assert set(P.stacked_names()) == set(ONE_NETWORK)
     nets = [tiny(c, seed=i) for i, c in enumerate(CELLS)]
     batch = double_batch()
     stacked = batched.stack("nb201", nets).double()
-    fn, _ = batched.STACKED[name]
-    got = fn(stacked, batch).tolist()
+    got = P.get(name).stacked(stacked, batch).tolist()
     want = [ONE_NETWORK[name](copy.deepcopy(n).double(), batch) for n in nets]
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
     if name in ("synflow", "grad_norm", "snip", "plain", "zico"):
@@ -120,10 +120,10 @@ def test_a_failing_stacked_pass_falls_back_to_one_network_at_a_time(monkeypatch)
     kwargs = {"space": "nb201", "batch_size": 8, "cache": None, "progress": False, "precomputed": False}
     one = P.compute(archs, ["synflow", "nwot"], archs_per_launch=1, **kwargs)
 
-    def out_of_memory(space: str, models: list) -> StackedNB201:
+    def out_of_memory(space: object, models: list) -> StackedNB201:
         raise RuntimeError("CUDA out of memory (simulated)")
 
-    monkeypatch.setattr(batched, "stack", out_of_memory)
+    monkeypatch.setattr(type(SPACE), "stack_networks", out_of_memory)
     with pytest.warns(P.ProxyWarning, match=r"stacking failed on 3 nb201 networks .*one at a time"):
         fallback = P.compute(archs, ["synflow", "nwot"], archs_per_launch=3, **kwargs)
     np.testing.assert_array_equal(
@@ -182,9 +182,8 @@ def test_a_stacked_chunk_keeps_cached_scores_and_caches_the_new_ones(tmp_path, m
     kwargs = {"space": "nb201", "batch_size": 8, "cache": tmp_path / "c.sqlite", "progress": False}
     first = P.compute(archs[:2], ["synflow"], archs_per_launch=1, **kwargs)
     # mark what the stacked pass computes, to see which scores come from it
-    marked = dict(batched.STACKED)
-    marked["synflow"] = (lambda stacked, batch: -batched.synflow(stacked, batch), None)
-    monkeypatch.setattr(batched, "STACKED", marked)
+    marked = dataclasses.replace(P.get("synflow"), stacked=lambda stacked, batch: -batched.synflow(stacked, batch))
+    monkeypatch.setitem(registry._REGISTRY, "synflow", marked)
     both = P.compute(archs, ["synflow", "nwot"], archs_per_launch=3, **kwargs)
     assert both["synflow"][:2].tolist() == first["synflow"].tolist()  # from the cache, not the stacked pass
     assert both["synflow"][2] < 0  # the missing one from the stacked pass

@@ -23,36 +23,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from archrank.encodings.base import ArchEncoder, applicable_encodings, as_archs, resolve_space
-from archrank.encodings.graph import GraphEncoder, vocabulary
-from archrank.encodings.paths import PathEncoder, PathTruncated
+from archrank.encodings.base import (
+    ArchEncoder,
+    applicable_encodings,
+    as_archs,
+    encoder_class,
+    register_encoding,
+    resolve_space,
+)
+from archrank.encodings.base import encoding_names as names
+
+# importing the encoders registers them; this order is the order of names() and applicable_encodings()
+# isort: split
 from archrank.encodings.tabular import AdjacencyOneHot, Categorical
-from archrank.errors import UnknownChoiceError
 
+# isort: split
+from archrank.encodings.paths import PathEncoder, PathTruncated
 
-def _gnn_embedding() -> type[ArchEncoder]:
-    from archrank.encodings.learned import GNNEmbedding
-
-    return GNNEmbedding
-
-
-_FIXED: dict[str, type[ArchEncoder]] = {
-    cls.name: cls for cls in (AdjacencyOneHot, PathEncoder, PathTruncated, Categorical, GraphEncoder)
-}
-
-
-def names() -> list[str]:
-    """Names of the available encodings."""
-    return [*_FIXED, "gnn_embedding"]
+# isort: split
+from archrank.encodings.graph import GraphEncoder, vocabulary
 
 
 def make_encoder(name: str, space: Any = None, **params: Any) -> ArchEncoder:
     """A new, unfitted encoder called ``name`` (see :func:`names`) for ``space``."""
-    if name == "gnn_embedding":
-        return _gnn_embedding()(space=space, **params)
-    if name not in _FIXED:
-        raise UnknownChoiceError("encoding", name, names())
-    return _FIXED[name](space=space, **params)
+    return encoder_class(name)(space=space, **params)
 
 
 def encode(archs: Sequence[Any], name: str, space: Any = None, y: Any = None, **params: Any) -> Any:
@@ -74,8 +68,10 @@ __all__ = [
     "applicable_encodings",
     "as_archs",
     "encode",
+    "encoder_class",
     "make_encoder",
     "names",
+    "register_encoding",
     "resolve_space",
     "vocabulary",
 ]

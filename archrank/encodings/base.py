@@ -1,7 +1,13 @@
-"""The transformer base class shared by every encoding (architecture-list helpers live in archrank.spaces)."""
+"""The transformer base class shared by every encoding, and the encoding registry.
+
+Each encoding registers its class where it is defined (``@register_encoding``); an encoding
+defined outside this package (the learned ``gnn_embedding`` of :mod:`archrank.predictors`) is
+named in ``_DEFINED_ELSEWHERE`` and imported on first use, so this package never imports it.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -24,6 +30,13 @@ class ArchEncoder(TransformerMixin, BaseEstimator):
     name: ClassVar[str] = ""
     #: True where distinct canonical cells always get distinct rows.
     injective: ClassVar[bool] = False
+    #: True for an encoding that is trained on targets (``fit(archs, y)``), not fixed by the space
+    learned: ClassVar[bool] = False
+
+    @classmethod
+    def applies(cls, space: SearchSpace) -> bool:
+        """Whether ``space``'s self-description gives what this encoding reads."""
+        return True
 
     def __init__(self, space: SpaceLike = None) -> None:
         self.space = space
@@ -67,17 +80,39 @@ class ArchEncoder(TransformerMixin, BaseEstimator):
         return tags
 
 
+_REGISTRY: dict[str, type[ArchEncoder]] = {}
+#: encoding name -> the module that defines (and registers) it, for encodings outside this package
+_DEFINED_ELSEWHERE: dict[str, str] = {"gnn_embedding": "archrank.predictors.gnn_embedding"}
+
+
+def register_encoding(cls: type[ArchEncoder]) -> type[ArchEncoder]:
+    """Class decorator: make the encoder class available by its ``name`` (a name can be taken once)."""
+    if not cls.name:
+        raise ValueError(f"{cls.__name__} needs a class attribute 'name' to be registered")
+    current = _REGISTRY.get(cls.name)
+    if current is not None and current is not cls:
+        raise ValueError(f"an encoding called {cls.name!r} is already registered ({current.__name__})")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def encoding_names() -> list[str]:
+    """Names of every encoding: the registered ones, then those defined elsewhere and not yet imported."""
+    return [*_REGISTRY, *(n for n in _DEFINED_ELSEWHERE if n not in _REGISTRY)]
+
+
+def encoder_class(name: str) -> type[ArchEncoder]:
+    """The encoder class registered as ``name``; UnknownChoiceError lists the encodings."""
+    if name not in _REGISTRY and name in _DEFINED_ELSEWHERE:
+        importlib.import_module(_DEFINED_ELSEWHERE[name])
+    if name not in _REGISTRY:
+        raise UnknownChoiceError("encoding", name, encoding_names())
+    return _REGISTRY[name]
+
+
 def applicable_encodings(space: SearchSpace) -> list[str]:
-    """The fixed encodings that ``space``'s self-description supports."""
-    out = []
-    if space.has_decisions():
-        out += ["adjacency_onehot", "categorical"]
-    spec = space.graph_spec
-    if spec is not None:
-        if spec.path_lengths is not None:
-            out += ["path", "path_truncated"]
-        out.append("graph")
-    return out
+    """The fixed (not learned) encodings that ``space``'s self-description supports, in registry order."""
+    return [n for n, cls in _REGISTRY.items() if not cls.learned and cls.applies(space)]
 
 
 def not_applicable(encoding: str, space: SearchSpace, why: str) -> UnknownChoiceError:

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
-from archrank.encodings.base import ArchEncoder, as_archs, not_applicable
+from archrank.encodings.base import ArchEncoder, as_archs, not_applicable, register_encoding
 from archrank.errors import InvalidArchitectureError
 from archrank.spaces.base import SearchSpace
 
@@ -34,10 +34,16 @@ def vocabulary(space: SearchSpace) -> tuple[str, ...]:
     return spec.vocabulary()
 
 
+@register_encoding
 class GraphEncoder(ArchEncoder):
     """Architectures to ``list[torch_geometric.data.Data]`` (``transform`` returns a list, not a matrix)."""
 
     name: ClassVar[str] = "graph"
+
+    @classmethod
+    def applies(cls, space: SearchSpace) -> bool:
+        return space.graph_spec is not None
+
     injective: ClassVar[bool] = True
 
     def _length(self, space: SearchSpace) -> int:

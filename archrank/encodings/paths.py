@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from archrank.encodings.base import ArchEncoder, cached, not_applicable
+from archrank.encodings.base import ArchEncoder, cached, not_applicable, register_encoding
 from archrank.spaces.base import SearchSpace
 from archrank.spaces.cellgraph import CellGraph
 from archrank.spaces.description import GraphSpec
@@ -145,10 +145,15 @@ def path_matrix(archs: list[Any], space: SearchSpace, columns: np.ndarray | None
     return out
 
 
+@register_encoding
 class PathEncoder(ArchEncoder):
     """BANANAS path encoding: 155 (NB201), 364 (NB101) or 11,204 (DARTS) binary features."""
 
     name: ClassVar[str] = "path"
+
+    @classmethod
+    def applies(cls, space: SearchSpace) -> bool:
+        return space.graph_spec is not None and space.graph_spec.path_lengths is not None
 
     def _length(self, space: SearchSpace) -> int:
         return layout(space).length
@@ -176,11 +181,16 @@ def frequency_order(space: SearchSpace) -> np.ndarray:
     return cached(space, "path_frequency_order", make)
 
 
+@register_encoding
 class PathTruncated(ArchEncoder):
     """The ``length`` most frequent paths of the space (default ``graph_spec.path_truncation``: 30 NB201,
     40 NB101, 100 DARTS; else 40 or all paths if fewer)."""
 
     name: ClassVar[str] = "path_truncated"
+
+    @classmethod
+    def applies(cls, space: SearchSpace) -> bool:
+        return space.graph_spec is not None and space.graph_spec.path_lengths is not None
 
     def __init__(self, space: Any = None, length: int | None = None) -> None:
         super().__init__(space)

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from archrank.encodings.base import ArchEncoder, cached, not_applicable
+from archrank.encodings.base import ArchEncoder, cached, not_applicable, register_encoding
 from archrank.spaces.base import SearchSpace
 from archrank.spaces.description import Decision
 
@@ -96,6 +96,7 @@ def onehot_layout(space: SearchSpace) -> _OneHotLayout:
     return cached(space, "onehot_layout", lambda: _OneHotLayout(_decision_specs(space, "adjacency_onehot")))
 
 
+@register_encoding
 class AdjacencyOneHot(ArchEncoder):
     """Adjacency bits plus one-hot ops, read from the space's decisions.
 
@@ -109,6 +110,11 @@ class AdjacencyOneHot(ArchEncoder):
     """
 
     name: ClassVar[str] = "adjacency_onehot"
+
+    @classmethod
+    def applies(cls, space: SearchSpace) -> bool:
+        return space.has_decisions()
+
     injective: ClassVar[bool] = True
 
     def _length(self, space: SearchSpace) -> int:
@@ -122,6 +128,7 @@ class AdjacencyOneHot(ArchEncoder):
         return list(onehot_layout(space).names)
 
 
+@register_encoding
 class Categorical(ArchEncoder):
     """One integer per decision: the index of its option (for Hamming kernels and tree models).
 
@@ -131,6 +138,11 @@ class Categorical(ArchEncoder):
     """
 
     name: ClassVar[str] = "categorical"
+
+    @classmethod
+    def applies(cls, space: SearchSpace) -> bool:
+        return space.has_decisions()
+
     injective: ClassVar[bool] = True
 
     def _length(self, space: SearchSpace) -> int:

@@ -1,8 +1,12 @@
-"""PyTorch networks built from architectures, as the benchmarks trained them (for zero-cost proxies)."""
+"""The networks of the built-in spaces, re-exported from their space packages (``archrank.spaces.<space>.model``).
 
-from archrank.models.darts import DartsCell, DartsNetwork, build_darts
-from archrank.models.nb101 import NB101Cell, NB101Network, build_nb101
-from archrank.models.nb201 import NB201Cell, NB201Network, build_nb201
+``space.build_model(arch)`` is the way to get a space's network; this module keeps the builders
+importable under one name.
+"""
+
+from archrank.spaces.darts.model import DartsCell, DartsNetwork, build_darts
+from archrank.spaces.nb101.model import NB101Cell, NB101Network, build_nb101
+from archrank.spaces.nb201.model import NB201Cell, NB201Network, build_nb201
 
 __all__ = [
     "DartsCell",

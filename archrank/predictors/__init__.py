@@ -34,6 +34,7 @@ from archrank.errors import UnknownChoiceError
 from archrank.predictors.base import ARCH_COLUMN, ArchPredictor, load, split_inputs, unnamed_columns
 from archrank.predictors.ensemble import EnsemblePredictor
 from archrank.predictors.gnn import GNNPredictor
+from archrank.predictors.gnn_embedding import GNNEmbedding
 from archrank.predictors.gp import GPPredictor
 from archrank.predictors.neural import MLPEnsemblePredictor
 from archrank.predictors.proxy_features import FEATURE_PROXIES, ProxyFeaturePredictor
@@ -101,6 +102,7 @@ __all__ = [
     "WRAPPERS",
     "ArchPredictor",
     "EnsemblePredictor",
+    "GNNEmbedding",
     "GNNPredictor",
     "GPPredictor",
     "MLPEnsemblePredictor",

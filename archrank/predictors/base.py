@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch_geometric.data import Data
 
 from archrank._seeding import resolve_seed
-from archrank.encodings import ArchEncoder, applicable_encodings, make_encoder, resolve_space
+from archrank.encodings import ArchEncoder, applicable_encodings, encoder_class, make_encoder, resolve_space
 from archrank.errors import DataFileError, UnknownChoiceError
 from archrank.predictors.targets import TargetTransform
 from archrank.spaces.base import SearchSpace
@@ -181,7 +181,7 @@ class ArchPredictor(RegressorMixin, BaseEstimator):
         if enc == "auto" or enc is None:
             enc = next((e for e in self.default_encodings if e in supported), None)
             if enc is None:
-                usable = [e for e in self.accepted_encodings if e in supported or e == "gnn_embedding"]
+                usable = [e for e in self.accepted_encodings if e in supported or encoder_class(e).learned]
                 raise UnknownChoiceError(
                     f"encoding for the {type(self).__name__} on the {space.name} space (none of its defaults "
                     f"{list(self.default_encodings)} applies; pass encoding=)",
@@ -195,7 +195,7 @@ class ArchPredictor(RegressorMixin, BaseEstimator):
     def _make_encoder(self, archs: list[Any], seed: int | None) -> ArchEncoder:
         space = resolve_space(getattr(self, "space", None), archs)
         name = self._encoding_name(space)
-        if name == "gnn_embedding":  # a learned encoding: seed its GNN from the predictor's seed
+        if encoder_class(name).learned:  # a learned encoding: seed its model from the predictor's seed
             return make_encoder(name, space=space, random_state=seed)
         return make_encoder(name, space=space)
 

@@ -5,13 +5,14 @@ resumable; the proxy functions (``synflow(model, batch)``, ...) score one ``nn.M
 ``load_precomputed("nb201", "cifar10")`` gives the project's own table of every scored cell.
 """
 
+from archrank.proxies import batched  # noqa: F401  (registers the stacked forms)
 from archrank.proxies.activation import epe_nas, jacob_cov, nwot, zen
 from archrank.proxies.cost import flops, l2_norm, params
 from archrank.proxies.features import as_features
 from archrank.proxies.inputs import DATASETS, ProxyBatch, input_batch
 from archrank.proxies.precomputed import available as available_precomputed
 from archrank.proxies.precomputed import load_precomputed
-from archrank.proxies.registry import PROXIES, Proxy, get, names
+from archrank.proxies.registry import PROXIES, Proxy, get, names, register_proxy, register_stacked, stacked_names
 from archrank.proxies.runner import DEFAULT_PROXIES, DEFINITIONS_VERSION, ProxyWarning, compute
 from archrank.proxies.saliency import fisher, grad_norm, grasp, plain, snip, synflow, zico
 
@@ -40,7 +41,10 @@ __all__ = [
     "nwot",
     "params",
     "plain",
+    "register_proxy",
+    "register_stacked",
     "snip",
+    "stacked_names",
     "synflow",
     "zen",
     "zico",

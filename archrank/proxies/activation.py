@@ -9,6 +9,7 @@ from torch import nn
 
 from archrank.proxies._common import working_copy
 from archrank.proxies.inputs import ProxyBatch
+from archrank.proxies.registry import register_proxy
 
 JACOBIAN_EPS = 1e-5
 
@@ -22,6 +23,7 @@ def agreement_kernel(codes: torch.Tensor) -> torch.Tensor:
     return (c @ c.mT + (1.0 - c) @ (1.0 - c).mT).double()
 
 
+@register_proxy("nwot", uses_images=True)
 def nwot(model: nn.Module, batch: ProxyBatch) -> float:
     """NASWOT: ``log|det K|`` of the Hamming-similarity kernel of the batch's binary ReLU codes.
 
@@ -73,6 +75,7 @@ def jacob_cov_of(jacobians: torch.Tensor) -> torch.Tensor:
     return -(torch.log(eig + JACOBIAN_EPS) + 1.0 / (eig + JACOBIAN_EPS)).sum(dim=-1)
 
 
+@register_proxy("jacob_cov", uses_images=True)
 def jacob_cov(model: nn.Module, batch: ProxyBatch) -> float:
     """Jacobian covariance: ``-sum(log(v + k) + 1/(v + k))`` over the eigenvalues ``v`` of the correlation
     matrix of the input Jacobians (``k = 1e-5``).
@@ -85,6 +88,7 @@ def jacob_cov(model: nn.Module, batch: ProxyBatch) -> float:
     return float(jacob_cov_of(input_jacobians(model, batch)))
 
 
+@register_proxy("epe_nas", uses_images=True)
 def epe_nas(model: nn.Module, batch: ProxyBatch) -> float:
     """EPE-NAS: how differently the input Jacobians of each class correlate.
 
@@ -113,6 +117,7 @@ def epe_nas(model: nn.Module, batch: ProxyBatch) -> float:
     return float((s[:, None] - s[None, :]).abs().sum() / len(per_class))
 
 
+@register_proxy("zen", uses_images=False)
 def zen(model: nn.Module, batch: ProxyBatch, mixup_gamma: float = 1e-2) -> float:
     """Zen-score: ``log E||f(x) - f(x + gamma e)||_1 + sum log sqrt(mean running var)`` over BatchNorms.
 

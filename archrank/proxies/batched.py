@@ -1,10 +1,10 @@
 """Proxies of many architectures in one pass: the same definitions, computed on a stacked network.
 
-For spaces whose networks share one skeleton (NB201: see
-:mod:`archrank.models.nb201_stacked`), K networks run as one, so every kernel launch does the
-work of K architectures; on a GPU this removes most of the launch and Python overhead that
-dominates small networks. The loss (or output sum) is a sum over the K networks, so each
-network's weight gradients are its own, and each score below equals the one-network
+For spaces whose networks share one skeleton (capability ``stacked_proxies``; NB201's
+``stack_networks`` builds :class:`~archrank.spaces.nb201.stacked.StackedNB201`), K networks run
+as one, so every kernel launch does the work of K architectures; on a GPU this removes most of
+the launch and Python overhead that dominates small networks. The loss (or output sum) is a
+sum over the K networks, so each network's weight gradients are its own, and each score below equals the one-network
 definition in :mod:`archrank.proxies.saliency` / :mod:`archrank.proxies.activation` up to
 float round-off (checked in the tests).
 """
@@ -12,35 +12,55 @@ float round-off (checked in the tests).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from types import MappingProxyType
+from typing import Protocol
 
 import torch
 from torch import nn
 
-from archrank.models.nb201_stacked import StackedNB201, per_network, scored_blocks
 from archrank.proxies._common import working_copy
 from archrank.proxies.activation import agreement_kernel, jacob_cov_of
 from archrank.proxies.inputs import ProxyBatch
+from archrank.proxies.registry import StackedFn, register_stacked
 from archrank.proxies.saliency import linearised_copy, zico_layer_sum
 from archrank.spaces import get as get_space
 from archrank.spaces.base import SearchSpace
 
 # (weights (G, n), gradients (G, n), owners (G,)) of every stacked scored layer
 BlockGrads = list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
-StackedFn = Callable[[StackedNB201, ProxyBatch], torch.Tensor]
 
 
-def stack(space: SearchSpace | str, models: Sequence[nn.Module]) -> StackedNB201:
+class StackedNetwork(Protocol):
+    """What a space's ``stack_networks`` returns: K networks as one ``nn.Module``.
+
+    ``replicate(x)`` turns one input batch (B, C, H, W) into the stacked input, the output is
+    (B, K, num_classes), and ``scored_blocks()`` lists the weight layers the saliency proxies
+    score, each with an ``owners`` buffer: the network index of each of its channel blocks.
+    Every ``nn.ReLU`` whose input is split into K blocks carries ``owners`` too.
+    """
+
+    k: int
+
+    def replicate(self, x: torch.Tensor) -> torch.Tensor: ...
+    def scored_blocks(self) -> list[nn.Module]: ...
+    def __call__(self, x: torch.Tensor) -> torch.Tensor: ...
+
+
+def stack(space: SearchSpace | str, models: Sequence[nn.Module]) -> StackedNetwork:
     """The stacked network of ``models`` (built by ``space.build_model``), for a space with ``stacked_proxies``."""
     space = get_space(space)
     if not space.stacked_proxies:
         raise ValueError(f"the {space.name} space cannot stack networks (its stacked_proxies capability is off)")
-    return StackedNB201(list(models))  # type: ignore[arg-type]  # it checks that they are NB201Networks
+    return space.stack_networks(list(models))
 
 
-def _block_grads(net: StackedNB201) -> BlockGrads:
+def per_network(values: torch.Tensor, owners: torch.Tensor, k: int) -> torch.Tensor:
+    """Sum per-block ``values`` (G,) into per-network totals (K,) by the blocks' ``owners`` (G,)."""
+    return values.new_zeros(k).index_add(0, owners, values)
+
+
+def _block_grads(net: StackedNetwork) -> BlockGrads:
     out = []
-    for layer in scored_blocks(net):
+    for layer in net.scored_blocks():
         g = len(layer.owners)
         w = layer.weight.detach().reshape(g, -1)
         grad = layer.weight.grad
@@ -49,7 +69,7 @@ def _block_grads(net: StackedNB201) -> BlockGrads:
     return out
 
 
-def _cross_entropy_sum(net: StackedNB201, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+def _cross_entropy_sum(net: StackedNetwork, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Sum over the K networks of each one's mean cross-entropy on the batch."""
     logits = net(net.replicate(inputs))  # (B, K, O)
     per_image = nn.functional.cross_entropy(
@@ -58,7 +78,7 @@ def _cross_entropy_sum(net: StackedNB201, inputs: torch.Tensor, targets: torch.T
     return per_image.mean(dim=0).sum()
 
 
-def cross_entropy_block_grads(stacked: StackedNB201, batch: ProxyBatch) -> BlockGrads:
+def cross_entropy_block_grads(stacked: StackedNetwork, batch: ProxyBatch) -> BlockGrads:
     """Per-network weight gradients of the mean cross-entropy (as :func:`saliency.cross_entropy_grads`)."""
     net = working_copy(stacked, batch)
     _cross_entropy_sum(net, batch.inputs, batch.targets).backward()
@@ -83,14 +103,16 @@ def plain_of(grads: BlockGrads, k: int) -> torch.Tensor:
     return _totals([((w * g).sum(dim=1), o) for w, g, o in grads], k)
 
 
-def synflow(stacked: StackedNB201, batch: ProxyBatch) -> torch.Tensor:
+@register_stacked("synflow")
+def synflow(stacked: StackedNetwork, batch: ProxyBatch) -> torch.Tensor:
     """:func:`saliency.synflow` of each stacked network: (K,)."""
     net, ones = linearised_copy(stacked, batch)
     net(net.replicate(ones)).sum().backward()
     return snip_of(_block_grads(net), net.k)
 
 
-def jacob_cov(stacked: StackedNB201, batch: ProxyBatch) -> torch.Tensor:
+@register_stacked("jacob_cov")
+def jacob_cov(stacked: StackedNetwork, batch: ProxyBatch) -> torch.Tensor:
     """:func:`activation.jacob_cov` of each stacked network: (K,)."""
     net = working_copy(stacked, batch)
     x = net.replicate(batch.inputs).requires_grad_(True)
@@ -99,7 +121,8 @@ def jacob_cov(stacked: StackedNB201, batch: ProxyBatch) -> torch.Tensor:
     return jacob_cov_of(jac)
 
 
-def nwot(stacked: StackedNB201, batch: ProxyBatch) -> torch.Tensor:
+@register_stacked("nwot")
+def nwot(stacked: StackedNetwork, batch: ProxyBatch) -> torch.Tensor:
     """:func:`activation.nwot` of each stacked network: (K,)."""
     net = working_copy(stacked, batch)
     n = batch.size
@@ -119,7 +142,8 @@ def nwot(stacked: StackedNB201, batch: ProxyBatch) -> torch.Tensor:
     return torch.linalg.slogdet(kernel).logabsdet
 
 
-def zico(stacked: StackedNB201, batch: ProxyBatch, splits: int = 2) -> torch.Tensor:
+@register_stacked("zico")
+def zico(stacked: StackedNetwork, batch: ProxyBatch, splits: int = 2) -> torch.Tensor:
     """:func:`saliency.zico` of each stacked network: (K,)."""
     if batch.size < splits or splits < 2:
         raise ValueError(f"zico needs splits >= 2 and a batch of at least {splits} images, got {batch.size}")
@@ -141,21 +165,11 @@ def zico(stacked: StackedNB201, batch: ProxyBatch, splits: int = 2) -> torch.Ten
 
 
 def _from_grads(fn: Callable[[BlockGrads, int], torch.Tensor]) -> StackedFn:
-    def score(stacked: StackedNB201, batch: ProxyBatch) -> torch.Tensor:
+    def score(stacked: StackedNetwork, batch: ProxyBatch) -> torch.Tensor:
         return fn(cross_entropy_block_grads(stacked, batch), stacked.k)
 
     return score
 
 
-# proxy name -> (stacked function, per-network function of shared cross-entropy gradients or None)
-STACKED: MappingProxyType[str, tuple[StackedFn, Callable[[BlockGrads, int], torch.Tensor] | None]] = MappingProxyType(
-    {
-        "synflow": (synflow, None),
-        "grad_norm": (_from_grads(grad_norm_of), grad_norm_of),
-        "snip": (_from_grads(snip_of), snip_of),
-        "plain": (_from_grads(plain_of), plain_of),
-        "jacob_cov": (jacob_cov, None),
-        "nwot": (nwot, None),
-        "zico": (zico, None),
-    }
-)
+for _name, _of in (("grad_norm", grad_norm_of), ("snip", snip_of), ("plain", plain_of)):
+    register_stacked(_name, from_grads=_of)(_from_grads(_of))

@@ -8,13 +8,16 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from archrank.proxies._common import scored_layers, working_copy
 from archrank.proxies.inputs import ProxyBatch
+from archrank.proxies.registry import register_proxy
 
 
+@register_proxy("params", uses_images=False)
 def params(model: nn.Module, batch: ProxyBatch | None = None) -> float:
     """Number of trainable parameters, in millions (NAS-Bench convention). ``batch`` is unused."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad) / 1e6
 
 
+@register_proxy("flops", uses_images=False)
 def flops(model: nn.Module, batch: ProxyBatch) -> float:
     """Multiply-accumulates of one forward pass of a single image, in millions ("MFLOPs" as
     NAS-Bench-201 and most NAS papers count them).
@@ -29,6 +32,7 @@ def flops(model: nn.Module, batch: ProxyBatch) -> float:
     return counter.get_total_flops() / 2 / 1e6
 
 
+@register_proxy("l2_norm", uses_images=False)
 def l2_norm(model: nn.Module, batch: ProxyBatch | None = None) -> float:
     """Sum over Conv2d and Linear layers of the Frobenius norm of the weight at initialisation.
 

@@ -1,18 +1,29 @@
-"""The table of proxies: name -> function, and whether it reads the input batch."""
+"""The proxy registry: each proxy registers itself where it is defined, with its metadata.
+
+``@register_proxy("snip", uses_images=True, from_grads=snip_of)`` above a one-network function
+``fn(model, batch) -> float`` adds it; ``@register_stacked("snip", from_grads=...)`` above the
+function that scores a stacked network (several architectures in one pass, see
+:mod:`archrank.proxies.batched`) records that the proxy has a stacked form. ``PROXIES`` is a
+read-only view of the registry, in registration order.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
+import torch
 from torch import nn
 
 from archrank.errors import UnknownChoiceError
-from archrank.proxies import activation, cost, saliency
 from archrank.proxies.inputs import ProxyBatch
 
 ProxyFn = Callable[[nn.Module, ProxyBatch], float]
+#: ``fn(stacked_network, batch) -> (K,) tensor`` of the K stacked networks' scores
+StackedFn = Callable[[Any, ProxyBatch], torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -24,38 +35,62 @@ class Proxy:
     uses_images: bool  # False: data-free (params, flops, l2_norm, synflow, zen)
     # Set for proxies that are a function of the cross-entropy weight gradients, which the
     # runner then computes once per architecture: from_grads(cross_entropy_grads(model, batch)).
-    from_grads: Callable[[saliency.WeightGrads], float] | None = None
+    from_grads: Callable[[Any], float] | None = None
+    #: the stacked form (several networks in one pass), where one exists
+    stacked: StackedFn | None = None
+    #: the stacked form as a function of shared stacked cross-entropy gradients: (grads, K) -> (K,)
+    stacked_from_grads: Callable[[Any, int], torch.Tensor] | None = None
+
+    @property
+    def has_stacked(self) -> bool:
+        return self.stacked is not None
 
 
-PROXIES: MappingProxyType[str, Proxy] = MappingProxyType(
-    {
-        p.name: p
-        for p in (
-            Proxy("synflow", saliency.synflow, False),
-            Proxy("jacob_cov", activation.jacob_cov, True),
-            Proxy("grad_norm", saliency.grad_norm, True, saliency.grad_norm_of),
-            Proxy("snip", saliency.snip, True, saliency.snip_of),
-            Proxy("grasp", saliency.grasp, True),
-            Proxy("fisher", saliency.fisher, True),
-            Proxy("nwot", activation.nwot, True),
-            Proxy("zen", activation.zen, False),
-            Proxy("zico", saliency.zico, True),
-            Proxy("epe_nas", activation.epe_nas, True),
-            Proxy("plain", saliency.plain, True, saliency.plain_of),
-            Proxy("l2_norm", cost.l2_norm, False),
-            Proxy("params", cost.params, False),
-            Proxy("flops", cost.flops, False),
-        )
-    }
-)
+_REGISTRY: dict[str, Proxy] = {}
+PROXIES: MappingProxyType[str, Proxy] = MappingProxyType(_REGISTRY)
+
+
+def register_proxy(
+    name: str, *, uses_images: bool, from_grads: Callable[[Any], float] | None = None
+) -> Callable[[ProxyFn], ProxyFn]:
+    """Decorator: register ``fn(model, batch) -> float`` as the proxy ``name`` (a name can be taken once)."""
+
+    def add(fn: ProxyFn) -> ProxyFn:
+        if name in _REGISTRY:
+            raise ValueError(f"a proxy called {name!r} is already registered")
+        _REGISTRY[name] = Proxy(name, fn, uses_images, from_grads)
+        return fn
+
+    return add
+
+
+def register_stacked(
+    name: str, from_grads: Callable[[Any, int], torch.Tensor] | None = None
+) -> Callable[[StackedFn], StackedFn]:
+    """Decorator: register the stacked form of the already registered proxy ``name``."""
+
+    def add(fn: StackedFn) -> StackedFn:
+        proxy = get(name)
+        if proxy.stacked is not None:
+            raise ValueError(f"the proxy {name!r} already has a stacked form")
+        _REGISTRY[name] = dataclasses.replace(proxy, stacked=fn, stacked_from_grads=from_grads)
+        return fn
+
+    return add
 
 
 def names() -> list[str]:
-    """Names of every proxy, in the order of the DESIGN table."""
-    return list(PROXIES)
+    """Names of every registered proxy, in registration order."""
+    return list(_REGISTRY)
+
+
+def stacked_names() -> list[str]:
+    """Names of the proxies that have a stacked form."""
+    return [n for n, p in _REGISTRY.items() if p.stacked is not None]
 
 
 def get(name: str) -> Proxy:
-    if name not in PROXIES:
+    """The registered proxy ``name``; UnknownChoiceError lists the registered ones."""
+    if name not in _REGISTRY:
         raise UnknownChoiceError("proxy", name, names())
-    return PROXIES[name]
+    return _REGISTRY[name]

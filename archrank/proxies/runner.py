@@ -14,8 +14,8 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+import archrank.proxies.batched as batched
 from archrank._seeding import torch_seeded
-from archrank.proxies import batched
 from archrank.proxies.cache import CacheContext, ProxyCache, default_cache_path
 from archrank.proxies.inputs import ProxyBatch, check_dataset, input_batch
 from archrank.proxies.precomputed import shipped_scores
@@ -220,7 +220,8 @@ def score_stacked(
     sp: SearchSpace, archs: Sequence[Any], labels: Sequence[str], proxies: Sequence[Proxy], batch: ProxyBatch, seed: int
 ) -> list[dict[str, tuple[float, str, float]]]:
     """Like :func:`score_architecture` for several architectures, with the proxies that allow it
-    (:data:`archrank.proxies.batched.STACKED`) computed on their stacked network, one pass for all.
+    (those registered with a stacked form, :func:`archrank.proxies.registry.register_stacked`)
+    computed on their stacked network, one pass for all.
 
     Each network is built exactly as :func:`score_architecture` builds it, so the scores agree
     up to float round-off. Seconds are the stacked pass's time divided by the number of networks.
@@ -233,7 +234,7 @@ def score_stacked(
     built = [i for i, m in enumerate(models) if m is not None]
     for i in set(range(len(archs))) - set(built):
         out[i] = {p.name: (math.nan, dev.type, 0.0) for p in proxies}
-    together = [p for p in proxies if p.name in batched.STACKED] if len(built) > 1 else []
+    together = [p for p in proxies if p.has_stacked] if len(built) > 1 else []
     alone = [p for p in proxies if p not in together]
     if together:
         start = time.perf_counter()
@@ -247,7 +248,7 @@ def score_stacked(
         setup = time.perf_counter() - start
         for proxy in together:
             start = time.perf_counter()
-            fn, from_grads = batched.STACKED[proxy.name]
+            fn, from_grads = proxy.stacked, proxy.stacked_from_grads
             try:
                 with torch_seeded(seed):
                     if from_grads is not None:

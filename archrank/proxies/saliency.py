@@ -19,6 +19,7 @@ from archrank.proxies._common import (
     working_copy,
 )
 from archrank.proxies.inputs import ProxyBatch
+from archrank.proxies.registry import register_proxy
 
 WeightGrads = list[tuple[torch.Tensor, torch.Tensor]]
 
@@ -46,6 +47,7 @@ def plain_of(grads: WeightGrads) -> float:
     return float(sum((w * g).sum() for w, g in grads))
 
 
+@register_proxy("grad_norm", uses_images=True, from_grads=grad_norm_of)
 def grad_norm(model: nn.Module, batch: ProxyBatch) -> float:
     """Sum over layers of the L2 norm of the cross-entropy gradient of the layer's weight.
 
@@ -55,6 +57,7 @@ def grad_norm(model: nn.Module, batch: ProxyBatch) -> float:
     return grad_norm_of(cross_entropy_grads(model, batch))
 
 
+@register_proxy("snip", uses_images=True, from_grads=snip_of)
 def snip(model: nn.Module, batch: ProxyBatch) -> float:
     """Connection sensitivity: sum of ``|w * dL/dw|`` over all scored weights.
 
@@ -64,6 +67,7 @@ def snip(model: nn.Module, batch: ProxyBatch) -> float:
     return snip_of(cross_entropy_grads(model, batch))
 
 
+@register_proxy("plain", uses_images=True, from_grads=plain_of)
 def plain(model: nn.Module, batch: ProxyBatch) -> float:
     """Signed first-order saliency: sum of ``w * dL/dw`` over all scored weights.
 
@@ -73,6 +77,7 @@ def plain(model: nn.Module, batch: ProxyBatch) -> float:
     return plain_of(cross_entropy_grads(model, batch))
 
 
+@register_proxy("grasp", uses_images=True)
 def grasp(model: nn.Module, batch: ProxyBatch) -> float:
     """Gradient signal preservation: sum of ``-w * (H g)`` with ``g = dL/dw`` and ``H`` the Hessian.
 
@@ -93,6 +98,7 @@ def grasp(model: nn.Module, batch: ProxyBatch) -> float:
     return float(sum((-w.detach() * h).sum() for w, h in zip(weights, hg, strict=True) if h is not None))
 
 
+@register_proxy("fisher", uses_images=True)
 def fisher(model: nn.Module, batch: ProxyBatch) -> float:
     """Fisher information of the layer outputs (channel saliency), summed over all channels.
 
@@ -124,6 +130,7 @@ def fisher(model: nn.Module, batch: ProxyBatch) -> float:
     return float(total)
 
 
+@register_proxy("synflow", uses_images=False)
 def synflow(model: nn.Module, batch: ProxyBatch) -> float:
     """Synaptic flow: sum of ``|w * dR/dw|`` with ``R`` the summed output of the linearised network.
 
@@ -157,6 +164,7 @@ def zico_layer_sum(grads: torch.Tensor) -> torch.Tensor:
     return torch.where(varying, ratio, torch.zeros_like(ratio)).sum(dim=-1)
 
 
+@register_proxy("zico", uses_images=True)
 def zico(model: nn.Module, batch: ProxyBatch, splits: int = 2) -> float:
     """ZiCo: per layer, ``log sum(mean|g| / std(g))`` of the weight gradients over mini-batches, summed.
 

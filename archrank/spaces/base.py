@@ -36,8 +36,10 @@ class SearchSpace(ABC):
 
     name: str = ""
     arch_type: type = object
-    #: True where :mod:`archrank.proxies.batched` can stack several networks into one pass
+    #: True where :meth:`stack_networks` runs several networks as one (:mod:`archrank.proxies.batched`)
     stacked_proxies: bool = False
+    #: the datasets of the benchmark table this space ships (:meth:`load_table`); () for none
+    tables: tuple[str, ...] = ()
     #: how large the space is, in words (``archrank spaces``)
     size_note: str = ""
 
@@ -124,6 +126,22 @@ class SearchSpace(ABC):
     def build_model(self, arch: Any, num_classes: int = 10) -> Any:
         """The ``torch.nn.Module`` the benchmark trained for ``arch``, freshly initialised."""
         raise NotImplementedError(f"build_model is not available for the {self.name} space yet")
+
+    def stack_networks(self, models: Sequence[Any]) -> Any:
+        """K networks built by :meth:`build_model` as one module (see :class:`archrank.proxies.batched.StackedNetwork`).
+
+        Only for spaces with the ``stacked_proxies`` capability.
+        """
+        raise NotImplementedError(
+            f"the {self.name} space cannot stack networks (its stacked_proxies capability is off)"
+        )
+
+    def load_table(self, dataset: str, data_dir: Any = None) -> Any:
+        """The space's bundled benchmark table of ``dataset`` (one of :attr:`tables`) as a ``Benchmark``.
+
+        Called by :func:`archrank.datasets.load`, which checks the dataset name first.
+        """
+        raise NotImplementedError(f"the {self.name} space ships no benchmark table")
 
     def lookup(self, text: str) -> Any:
         """The architecture a user names on the command line: its string, or another id the space knows."""

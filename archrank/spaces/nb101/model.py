@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from archrank.spaces.nb101 import NB101Arch
+from archrank.spaces.nb101.space import NB101Arch
 
 STEM_CHANNELS, NUM_STACKS, CELLS_PER_STACK = 128, 3, 3
 

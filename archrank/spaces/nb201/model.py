@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from archrank.spaces.nb201 import EDGES, NB201Arch
+from archrank.spaces.nb201.space import EDGES, NB201Arch
 
 C_INIT, CELLS_PER_STAGE = 16, 5
 

@@ -1,4 +1,9 @@
-"""``gnn_embedding``: the pooled hidden layer of a trained GIN predictor, as features for other models."""
+"""``gnn_embedding``: the pooled hidden layer of a trained GIN predictor, as features for other models.
+
+It belongs to the predictors (it trains one) and registers itself as an encoding, so
+``archrank.encodings.make_encoder("gnn_embedding")`` finds it without the encodings importing
+the predictors.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,12 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import clone
 
-from archrank.encodings.base import ArchEncoder, as_archs
+from archrank.encodings.base import ArchEncoder, as_archs, register_encoding
+from archrank.predictors.gnn import GNNPredictor
 from archrank.spaces.base import SearchSpace
 
 
+@register_encoding
 class GNNEmbedding(ArchEncoder):
     """Learned encoding: ``fit(archs, y)`` trains a GIN predictor, ``transform`` returns its embedding.
 
@@ -21,6 +28,11 @@ class GNNEmbedding(ArchEncoder):
     """
 
     name: ClassVar[str] = "gnn_embedding"
+    learned: ClassVar[bool] = True
+
+    @classmethod
+    def applies(cls, space: SearchSpace) -> bool:
+        return space.graph_spec is not None  # the GIN reads the cell graphs
 
     def __init__(self, space: Any = None, predictor: Any = None, random_state: int | None = None) -> None:
         super().__init__(space)
@@ -32,8 +44,6 @@ class GNNEmbedding(ArchEncoder):
         return int(getattr(pred, "hidden", 32))
 
     def fit(self, X: Any, y: Any = None) -> GNNEmbedding:
-        from archrank.predictors.gnn import GNNPredictor
-
         archs, sp = as_archs(X, self.space)
         if self.predictor is not None and hasattr(self.predictor, "members_"):
             self.predictor_ = self.predictor

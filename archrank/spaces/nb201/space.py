@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numbers
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -111,6 +112,8 @@ def nb201_unique_string(arch: NB201Arch) -> str:
 class NB201Space(SearchSpace):
     """The NAS-Bench-201 search space (15,625 cells, official index order from the benchmark)."""
 
+    tables = ("cifar10", "cifar10-valid", "cifar100", "ImageNet16-120")
+
     name = "nb201"
     size_note = "15,625 cells"
     arch_type = NB201Arch
@@ -198,9 +201,21 @@ class NB201Space(SearchSpace):
         self._check_arch_type(arch)
         return nb201_unique_string(arch)
 
+    def load_table(self, dataset: str, data_dir: Any = None) -> Any:
+        """The bundled table of ``dataset`` (see :mod:`archrank.spaces.nb201.table`)."""
+        from archrank.spaces.nb201.table import load_table
+
+        return load_table(self, dataset, data_dir)
+
+    def stack_networks(self, models: Sequence[Any]) -> Any:
+        """K NB201 networks as one (see :mod:`archrank.spaces.nb201.stacked`)."""
+        from archrank.spaces.nb201.stacked import StackedNB201
+
+        return StackedNB201(list(models))
+
     def build_model(self, arch: NB201Arch | str, num_classes: int = 10) -> Any:
-        """The NAS-Bench-201 network of ``arch`` (see :mod:`archrank.models.nb201`)."""
-        from archrank.models.nb201 import build_nb201
+        """The NAS-Bench-201 network of ``arch`` (see :mod:`archrank.spaces.nb201.model`)."""
+        from archrank.spaces.nb201.model import build_nb201
 
         return build_nb201(self.ensure(arch), num_classes)
 

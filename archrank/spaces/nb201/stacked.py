@@ -2,7 +2,7 @@
 
 Every NB201 network has the same skeleton (stem, 3 stages of 5 cells, 2 residual reductions,
 classifier); only the op on each of a cell's 6 edges differs. :class:`StackedNB201` copies the
-weights of K already-built :class:`~archrank.models.nb201.NB201Network` s into one network whose
+weights of K already-built :class:`~archrank.spaces.nb201.model.NB201Network` s into one network whose
 tensors carry the K networks side by side in channel blocks: input (B, 3K, H, W), channel block
 ``k`` of every activation belongs to network ``k``, and the output is (B, K, num_classes).
 
@@ -17,7 +17,7 @@ tensors carry the K networks side by side in channel blocks: input (B, 3K, H, W)
 Network ``k``'s outputs, losses and gradients therefore equal those of the separate network up
 to float round-off, and its gradients do not mix with the others' when the loss is a sum over
 networks. Each weight-bearing module has an ``owners`` buffer (the network index of each of its
-channel blocks, in order), which :func:`per_network` uses to split per-block sums by network.
+channel blocks, in order), which :func:`archrank.proxies.batched.per_network` uses to split per-block sums by network.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from archrank.models.nb201 import NB201Cell, NB201Network, ReLUConvBN, ResidualReduction
-from archrank.spaces.nb201 import EDGES
+from archrank.spaces.nb201.model import NB201Cell, NB201Network, ReLUConvBN, ResidualReduction
+from archrank.spaces.nb201.space import EDGES
 
 
 def _owned(module: nn.Module, owners: Sequence[int]) -> nn.Module:
@@ -173,7 +173,7 @@ class StackedReduction(nn.Module):
 class StackedNB201(nn.Module):
     """K NB201 networks as one: input (B, 3K, H, W) (network ``k`` reads channels ``3k:3k+3``), output (B, K, O).
 
-    Built from networks made by :func:`archrank.models.nb201.build_nb201`, whose weights it copies;
+    Built from networks made by :func:`archrank.spaces.nb201.model.build_nb201`, whose weights it copies;
     later changes to those networks do not reach it, nor the reverse.
     """
 
@@ -206,6 +206,10 @@ class StackedNB201(nn.Module):
         """One input batch for every network: (B, 3, H, W) -> (B, 3K, H, W)."""
         return x.repeat(1, self.k, 1, 1)
 
+    def scored_blocks(self) -> list[nn.Module]:
+        """The stacked Conv2d and linear layers (the layers the saliency proxies score), each with ``owners``."""
+        return [m for m in self.modules() if isinstance(m, (nn.Conv2d, StackedLinear))]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b = x.shape[0]
         h = self.stem(x)
@@ -214,13 +218,3 @@ class StackedNB201(nn.Module):
             h = layer(h)
         h = self.lastact(h.reshape(b, -1, *h.shape[3:]))
         return self.classifier(h.mean(dim=(2, 3)))
-
-
-def scored_blocks(net: nn.Module) -> list[nn.Module]:
-    """The stacked Conv2d and linear layers (the layers the saliency proxies score), each with ``owners``."""
-    return [m for m in net.modules() if isinstance(m, (nn.Conv2d, StackedLinear))]
-
-
-def per_network(values: torch.Tensor, owners: torch.Tensor, k: int) -> torch.Tensor:
-    """Sum per-block ``values`` (G,) into per-network totals (K,) by the blocks' ``owners`` (G,)."""
-    return values.new_zeros(k).index_add(0, owners, values)

@@ -187,6 +187,8 @@ def _decode_cells(
 class NB101Space(SearchSpace):
     """The NAS-Bench-101 space: 423,624 unique cells, identified by their module hash."""
 
+    tables = ("cifar10",)
+
     name = "nb101"
     size_note = "423,624 unique cells"
     arch_type = NB101Arch
@@ -366,13 +368,19 @@ class NB101Space(SearchSpace):
         self._check_arch_type(arch)
         return arch.module_hash
 
+    def load_table(self, dataset: str, data_dir: Any = None) -> Any:
+        """The bundled table of ``dataset`` (see :mod:`archrank.spaces.nb101.table`)."""
+        from archrank.spaces.nb101.table import load_table
+
+        return load_table(self, dataset, data_dir)
+
     def build_model(self, arch: NB101Arch | str, num_classes: int = 10) -> Any:
-        """The NAS-Bench-101 network of ``arch`` (see :mod:`archrank.models.nb101`).
+        """The NAS-Bench-101 network of ``arch`` (see :mod:`archrank.spaces.nb101.model`).
 
         Channel splitting depends on the vertex order, so isomorphic specs can differ by a few
         parameters; the benchmark's counts are those of the spec it trained.
         """
-        from archrank.models.nb101 import build_nb101
+        from archrank.spaces.nb101.model import build_nb101
 
         return build_nb101(self.ensure(arch), num_classes)
 

@@ -202,6 +202,8 @@ def cell_to_graph(cell: Cell, prefix: str = "") -> CellGraph:
 class DartsSpace(SearchSpace):
     """The DARTS / NAS-Bench-301 space (about 10^18 genotypes; no enumeration)."""
 
+    tables = ("cifar10",)
+
     name = "darts"
     size_note = "~10^18 genotypes"
     arch_type = DartsArch
@@ -312,9 +314,15 @@ class DartsSpace(SearchSpace):
         self._check_arch_type(arch)
         return cell_to_graph(arch.normal), cell_to_graph(arch.reduce)
 
+    def load_table(self, dataset: str, data_dir: Any = None) -> Any:
+        """The bundled table of ``dataset`` (see :mod:`archrank.spaces.darts.table`)."""
+        from archrank.spaces.darts.table import load_table
+
+        return load_table(self, dataset, data_dir)
+
     def build_model(self, arch: DartsArch | str, num_classes: int = 10) -> Any:
-        """The NAS-Bench-301 evaluation network of ``arch`` (see :mod:`archrank.models.darts`)."""
-        from archrank.models.darts import build_darts
+        """The NAS-Bench-301 evaluation network of ``arch`` (see :mod:`archrank.spaces.darts.model`)."""
+        from archrank.spaces.darts.model import build_darts
 
         return build_darts(self.ensure(arch), num_classes)
 

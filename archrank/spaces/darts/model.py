@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from archrank.spaces.darts import Cell, DartsArch
+from archrank.spaces.darts.space import Cell, DartsArch
 
 C_INIT, LAYERS, STEM_MULTIPLIER, NODES = 32, 8, 3, 4
 
