@@ -3,7 +3,8 @@
 Search spaces (``archrank.spaces``), bundled NAS benchmark tables (``archrank.datasets``),
 ranking metrics (``archrank.metrics``), encodings (``archrank.encodings``), performance
 predictors (``archrank.predictors``), zero-cost proxies (``archrank.proxies``), studies
-(``archrank.studies``) and search (``archrank.search``); these five are loaded on first use::
+(``archrank.studies``) and search (``archrank.search``); every one of them is loaded on first use
+(``import archrank`` itself takes a few milliseconds)::
 
     import archrank as ar
     space = ar.spaces.get("nb201")
@@ -11,7 +12,7 @@ predictors (``archrank.predictors``), zero-cost proxies (``archrank.proxies``), 
     bench.query(space.from_index(6111), metric="test_accuracy", epochs=200)   # 94.37
 """
 
-from archrank import datasets, errors, metrics, spaces
+from archrank import errors
 from archrank.errors import (
     ArchrankError,
     DataFileError,
@@ -22,7 +23,18 @@ from archrank.errors import (
 
 __version__ = "0.1.0"
 
-_LAZY = ("encodings", "predictors", "proxies", "search", "studies")
+_LAZY = (
+    "datasets",
+    "encodings",
+    "metrics",
+    "models",
+    "predictors",
+    "proxies",
+    "ranking",
+    "search",
+    "spaces",
+    "studies",
+)
 
 
 def __getattr__(name: str) -> object:
@@ -45,6 +57,9 @@ __all__ = [
     "errors",
     "metrics",
     "predictors",
+    "proxies",
+    "ranking",
+    "search",
     "spaces",
     "studies",
 ]

@@ -6,7 +6,6 @@ import contextlib
 from collections.abc import Iterator
 
 import numpy as np
-import torch
 
 
 def resolve_seed(random_state: int | np.random.Generator | None) -> int:
@@ -23,6 +22,8 @@ def resolve_seed(random_state: int | np.random.Generator | None) -> int:
 @contextlib.contextmanager
 def torch_seeded(seed: int) -> Iterator[None]:
     """Run a block with torch's CPU (and CUDA) generators seeded, restoring their state afterwards."""
+    import torch  # here, not at import: torch costs over a second and many users never need it
+
     devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from archrank import datasets, spaces
+import archrank as ar
 from archrank.errors import (
     ArchrankError,
     DataFileError,
@@ -87,23 +87,23 @@ TableOption = Annotated[
 ]
 
 
-def _benchmark(benchmark: str, dataset: str, table: str | None) -> datasets.Benchmark:
+def _benchmark(benchmark: str, dataset: str, table: str | None) -> ar.datasets.Benchmark:
     """A bundled table, or with ``--table`` the user's CSV read for the space that ``benchmark`` names."""
     if table is None:
-        if (":" in benchmark or benchmark in spaces.names()) and not spaces.get(benchmark).tables:
+        if (":" in benchmark or benchmark in ar.spaces.names()) and not ar.spaces.get(benchmark).tables:
             raise ValueError(f"{benchmark!r} has no bundled table; pass your results with --table FILE.csv")
-        return datasets.load(benchmark, dataset)
+        return ar.datasets.load(benchmark, dataset)
     from pathlib import Path
 
-    return datasets.Benchmark.from_csv(table, benchmark, dataset=Path(table).stem)
+    return ar.datasets.Benchmark.from_csv(table, benchmark, dataset=Path(table).stem)
 
 
 @app.command("spaces")
 @_guard
 def list_spaces() -> None:
     """List the search spaces and their operations."""
-    for name in spaces.names():
-        space = spaces.get(name)
+    for name in ar.spaces.names():
+        space = ar.spaces.get(name)
         ops = getattr(space, "ops", None) or [f"{len(space.decisions)} decisions"]
         typer.echo(f"{name:6s} {space.size_note:22s} ops: {', '.join(map(str, ops))}")
 
@@ -112,9 +112,9 @@ def list_spaces() -> None:
 @_guard
 def list_datasets() -> None:
     """List the bundled benchmarks, their datasets and metrics (with epoch budgets and units)."""
-    for name, ds_names in datasets.names().items():
+    for name, ds_names in ar.datasets.names().items():
         for ds in ds_names:
-            bench = datasets.load(name, ds)
+            bench = ar.datasets.load(name, ds)
             typer.echo(f"{name}/{ds}: {len(bench)} architectures")
             for metric, budgets in bench.metrics().items():
                 unit = bench.info(metric, budgets[-1]).unit
@@ -309,7 +309,7 @@ def proxies_command(
     """Score architectures with zero-cost proxies at initialisation (cached; resumes if interrupted)."""
     from archrank import proxies
 
-    sp = spaces.get(space)
+    sp = ar.spaces.get(space)
     if bool(arch) == (sample is not None):
         raise typer.BadParameter("give architecture strings or --sample N, not both or neither")
     archs = list(arch) if arch else sp.sample(sample, seed=seed)
@@ -369,7 +369,7 @@ def rank_command(
     """Fit a predictor on your own results (or load a saved one) and rank untrained candidates, best first."""
     from archrank import predictors as predictor_mod
 
-    sp = spaces.get(space)
+    sp = ar.spaces.get(space)
     if (train is None) == (model_file is None):
         raise typer.BadParameter("give --train RESULTS.csv to fit a predictor, or --model FILE to use a saved one")
     if model_file is not None:
@@ -379,9 +379,9 @@ def rank_command(
             raise typer.BadParameter(f"{', '.join(given or ['--predictor'])} only apply with --train, not --model")
     if sum([candidates is not None, sample is not None, all_]) != 1:
         raise typer.BadParameter("give exactly one of --candidates FILE, --sample N or --all")
-    train_archs, y = datasets.read_results(train, sp, target) if train is not None else ([], None)
+    train_archs, y = ar.datasets.read_results(train, sp, target) if train is not None else ([], None)
     if candidates is not None:
-        pool = datasets.read_architectures(candidates, sp)
+        pool = ar.datasets.read_architectures(candidates, sp)
     elif sample is not None:
         pool = sp.sample(sample, seed=seed)
     else:
@@ -404,7 +404,7 @@ def rank_command(
     if model_file is not None:
         model = predictor_mod.load(model_file)
         fitted_for = model.get_params(deep=False).get("space")
-        if fitted_for is not None and spaces.get(getattr(fitted_for, "name", fitted_for)).name != sp.name:
+        if fitted_for is not None and ar.spaces.get(getattr(fitted_for, "name", fitted_for)).name != sp.name:
             raise ValueError(
                 f"{model_file} holds a predictor for {getattr(fitted_for, 'name', fitted_for)}, not {sp.name}"
             )

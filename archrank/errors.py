@@ -33,3 +33,7 @@ class UnknownArchitectureError(ArchrankError, KeyError):
 
 class DataFileError(ArchrankError, OSError):
     """A bundled data file is missing, unreadable or fails its checksum."""
+
+
+class ProxyWarning(UserWarning):
+    """A proxy failed (or overflowed) on one architecture; its score is NaN."""

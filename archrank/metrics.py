@@ -3,6 +3,7 @@
 Every function takes two 1-D sequences of equal length (>= 2), raises ValueError on NaN/inf,
 length mismatch or wrong shape, and returns a float. Correlations of a constant input are
 undefined: they come back as NaN with scipy's ConstantInputWarning, never as a made-up number.
+``scipy.stats`` is imported inside the functions that use it (it costs about half a second).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
 
 ArrayLike = Sequence[float] | np.ndarray
 
@@ -33,18 +33,24 @@ def _check_pair(y_true: ArrayLike, y_pred: ArrayLike, min_len: int = 2) -> tuple
 
 def kendall_tau(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Kendall's tau-b (ties handled; scipy's default), in [-1, 1], signed."""
+    from scipy import stats
+
     a, b = _check_pair(y_true, y_pred)
     return float(stats.kendalltau(a, b).statistic)
 
 
 def spearman(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Spearman's rank correlation rho, in [-1, 1], signed."""
+    from scipy import stats
+
     a, b = _check_pair(y_true, y_pred)
     return float(stats.spearmanr(a, b).statistic)
 
 
 def pearson(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Pearson's linear correlation r, in [-1, 1], signed (not its absolute value)."""
+    from scipy import stats
+
     a, b = _check_pair(y_true, y_pred)
     return float(stats.pearsonr(a, b).statistic)
 

@@ -3,6 +3,7 @@
 Every function takes a 1-D float array (or an (n, k) matrix for :func:`mean_rank`) and returns
 float64 arrays of the same length. NaN marks a missing score and stays NaN; ``-inf`` (the lowest
 score of log-valued proxies) takes part as the lowest value. Ties share their average rank.
+``scipy.stats`` is imported inside the functions that use it (it costs about half a second).
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 
 def ranks(values: np.ndarray) -> np.ndarray:
     """Average ranks (1 = lowest) of the non-NaN values; NaN stays NaN. Shape (n,) -> (n,)."""
+    from scipy import stats
+
     values = np.asarray(values, dtype=np.float64)
     out = np.full(len(values), np.nan)
     ok = ~np.isnan(values)
@@ -54,6 +56,8 @@ def mean_rank(values: np.ndarray) -> np.ndarray:
 
     Ranks are taken among the rows where every column has a score; other rows get NaN. (n,) float64.
     """
+    from scipy import stats
+
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 2:
         raise ValueError(f"mean_rank takes an (n, k) score matrix, got shape {values.shape}")
@@ -74,6 +78,8 @@ def mean_rank_of(scores: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
 
 def normal_scores(values: np.ndarray) -> np.ndarray:
     """The standard-normal quantiles of the values' ranks, ``Phi^-1((rank - 0.5) / n)`` (no NaN allowed)."""
+    from scipy import stats
+
     values = np.asarray(values, dtype=np.float64)
     if np.isnan(values).any():
         raise ValueError("normal_scores takes values without NaN")

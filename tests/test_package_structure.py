@@ -89,3 +89,32 @@ def test_proxies_register_where_they_are_defined_with_their_stacked_forms() -> N
     assert not ar.proxies.get("grasp").has_stacked
     with pytest.raises(ValueError, match="already registered"):
         ar.proxies.register_proxy("snip", uses_images=True)(saliency.snip)
+
+
+def test_heavy_libraries_load_only_where_they_are_used() -> None:
+    code = (
+        "import sys\n"
+        "import archrank\n"
+        "assert [m for m in ('pandas', 'numpy') if m in sys.modules] == [], 'import archrank is not lazy'\n"
+        "import archrank.predictors as p\n"
+        "heavy = ('torch', 'torch_geometric', 'gpytorch', 'botorch', 'xgboost', 'matplotlib', 'archrank.proxies')\n"
+        "assert [m for m in heavy if m in sys.modules] == [], [m for m in heavy if m in sys.modules]\n"
+        "p.make('rf').fit([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [1.0, 2.0, 3.0])\n"
+        "assert 'torch' not in sys.modules, 'a random forest needs no torch'\n"
+        "assert p.names()[:5] == ['gp', 'xgb', 'rf', 'mlp_ensemble', 'gnn']\n"
+        "assert p.GNNPredictor.__name__ == 'GNNPredictor' and 'torch' in sys.modules  # loaded for its class\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    help_run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.argv = ['archrank', '--help']; import archrank.cli as c\n"
+            "try:\n    c.main()\nexcept SystemExit:\n    pass\n"
+            "assert 'pandas' not in sys.modules and 'torch' not in sys.modules",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert "Rank neural network architectures" in help_run.stdout

@@ -9,6 +9,8 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 import archrank as ar
@@ -33,7 +35,7 @@ def batch() -> P.ProxyBatch:
 
 @pytest.mark.parametrize("name", P.names())
 def test_every_proxy_is_finite_seeded_and_leaves_the_model_alone(name: str, batch: P.ProxyBatch) -> None:
-    model = tiny_nb201(GOOD)
+    model = tiny_nb201(GOOD).eval()
     before = {k: v.clone() for k, v in model.state_dict().items()}
     fn = P.get(name).fn
     with ar._seeding.torch_seeded(3):
@@ -45,6 +47,7 @@ def test_every_proxy_is_finite_seeded_and_leaves_the_model_alone(name: str, batc
     for key, value in model.state_dict().items():
         assert torch.equal(value, before[key]), f"{name} changed {key}"
     assert all(p.grad is None for p in model.parameters())
+    assert not any(m.training or m._forward_hooks for m in model.modules()), f"{name} left a mode or a hook behind"
 
 
 def test_a_cell_with_no_path_from_input_to_output(batch: P.ProxyBatch) -> None:
@@ -358,3 +361,14 @@ def test_gpu_scores_match_cpu_scores() -> None:
     # float32 round-off grows through deep NB201 cells (up to ~2e-3 between CPU thread counts)
     np.testing.assert_allclose(gpu[names].to_numpy(dtype=float), cpu[names].to_numpy(dtype=float), rtol=2e-2)
 
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 300), st.integers(0, 2**31 - 1), st.integers(1, 3))
+def test_agreement_kernel_in_one_product_equals_two_products(n: int, d: int, seed: int, lead: int) -> None:
+    from archrank.proxies.activation import agreement_kernel
+
+    codes = torch.rand((lead, n, d), generator=torch.Generator().manual_seed(seed)) > 0.5
+    c = codes.double()
+    want = c @ c.mT + (1 - c) @ (1 - c).mT
+    got = agreement_kernel(codes)
+    assert got.dtype == torch.float64 and torch.equal(got, want)

@@ -15,15 +15,16 @@ Nodes carry a one-hot label in ``x`` (float32, shape (num_nodes, vocabulary)); `
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import torch
-from torch_geometric.data import Data
 
 from archrank.encodings.base import ArchEncoder, as_archs, not_applicable, register_encoding
 from archrank.errors import InvalidArchitectureError
 from archrank.spaces.base import SearchSpace
+
+if TYPE_CHECKING:  # torch and torch_geometric are imported when graphs are built (seconds at import)
+    from torch_geometric.data import Data
 
 
 def vocabulary(space: SearchSpace) -> tuple[str, ...]:
@@ -55,6 +56,9 @@ class GraphEncoder(ArchEncoder):
         return self._encode(archs, sp)
 
     def _encode(self, archs: list[Any], space: SearchSpace) -> list[Data]:
+        import torch
+        from torch_geometric.data import Data
+
         vocab = {lab: i for i, lab in enumerate(vocabulary(space))}
         eye = torch.eye(len(vocab))
         out = []

@@ -32,41 +32,33 @@ import pandas as pd
 
 from archrank.errors import UnknownChoiceError
 from archrank.predictors.base import ARCH_COLUMN, ArchPredictor, load, split_inputs, unnamed_columns
-from archrank.predictors.ensemble import EnsemblePredictor
-from archrank.predictors.gnn import GNNPredictor
 from archrank.predictors.gnn_embedding import GNNEmbedding
-from archrank.predictors.gp import GPPredictor
-from archrank.predictors.neural import MLPEnsemblePredictor
 from archrank.predictors.proxy_features import FEATURE_PROXIES, ProxyFeaturePredictor
 from archrank.predictors.ranking import rank_candidates
-from archrank.predictors.trees import RFPredictor, XGBPredictor
-from archrank.predictors.tuning import TunedPredictor
+from archrank.predictors.registry import WRAPPERS, predictor_class, register_predictor
+from archrank.predictors.registry import predictor_names as names
 
-_PREDICTORS: dict[str, type[ArchPredictor]] = {
-    "gp": GPPredictor,
-    "xgb": XGBPredictor,
-    "rf": RFPredictor,
-    "mlp_ensemble": MLPEnsemblePredictor,
-    "gnn": GNNPredictor,
-    "ensemble": EnsemblePredictor,
-    "tuned": TunedPredictor,
-    "proxy_features": ProxyFeaturePredictor,
+# classes whose modules import torch, gpytorch, xgboost or torch-geometric: loaded on first use
+_LAZY_CLASSES = {
+    "GPPredictor": "gp",
+    "XGBPredictor": "xgb",
+    "RFPredictor": "rf",
+    "MLPEnsemblePredictor": "mlp_ensemble",
+    "GNNPredictor": "gnn",
+    "EnsemblePredictor": "ensemble",
+    "TunedPredictor": "tuned",
 }
 
-#: predictors that wrap others
-WRAPPERS = ("ensemble", "tuned", "proxy_features")
 
-
-def names(wrappers: bool = True) -> list[str]:
-    """Names accepted by :func:`make`; ``wrappers=False`` leaves out those that wrap others (:data:`WRAPPERS`)."""
-    return [n for n in _PREDICTORS if wrappers or n not in WRAPPERS]
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_CLASSES:
+        return predictor_class(_LAZY_CLASSES[name])
+    raise AttributeError(f"module 'archrank.predictors' has no attribute {name!r}")
 
 
 def make(name: str, space: Any = None, encoding: str = "auto", **hyperparameters: Any) -> ArchPredictor:
     """A new, unfitted predictor ``name`` for ``space`` reading ``encoding`` (``"auto"``: its default)."""
-    if name not in _PREDICTORS:
-        raise UnknownChoiceError("predictor", name, names())
-    cls = _PREDICTORS[name]
+    cls = predictor_class(name)
     valid = cls().get_params()
     unknown = sorted(set(hyperparameters) - set(valid))
     if unknown:
@@ -113,7 +105,9 @@ __all__ = [
     "load",
     "make",
     "names",
+    "predictor_class",
     "rank_candidates",
+    "register_predictor",
     "split_inputs",
     "with_features",
 ]

@@ -12,6 +12,7 @@ A predictor's ``X`` may be
 
 from __future__ import annotations
 
+import sys
 import warnings
 from pathlib import Path
 from typing import Any, ClassVar
@@ -20,7 +21,6 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
-from torch_geometric.data import Data
 
 from archrank._seeding import resolve_seed
 from archrank.encodings import ArchEncoder, applicable_encodings, encoder_class, make_encoder, resolve_space
@@ -68,6 +68,12 @@ def _numeric(values: Any, what: str) -> np.ndarray:
     return arr
 
 
+def is_graph(obj: Any) -> bool:
+    """Whether ``obj`` is a torch-geometric ``Data`` graph (without importing torch-geometric: none exists before)."""
+    data = sys.modules.get("torch_geometric.data")
+    return data is not None and isinstance(obj, data.Data)
+
+
 def split_inputs(X: Any) -> Inputs:
     """Classify ``X`` (see the module docstring); raises on empty or malformed input."""
     if isinstance(X, pd.DataFrame):
@@ -93,7 +99,7 @@ def split_inputs(X: Any) -> Inputs:
     if not items:
         raise ValueError("X is empty (no architectures)")
     first = items[0]
-    if isinstance(first, Data):
+    if is_graph(first):
         return Inputs(graphs=items)
     if isinstance(first, str) or hasattr(first, "space_name"):
         return Inputs(archs=items, extra_names=[])

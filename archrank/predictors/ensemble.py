@@ -10,8 +10,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from archrank._seeding import resolve_seed
 from archrank.predictors.base import ArchPredictor, check_targets, instantiate, split_inputs
+from archrank.predictors.registry import register_predictor
 
 
+@register_predictor("ensemble")
 class EnsemblePredictor(ArchPredictor):
     """Fits every member on the same data; predicts the mean of their predictions.
 

@@ -9,12 +9,12 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
-from torch_geometric.nn import GINConv, global_mean_pool
 
 from archrank._seeding import torch_seeded
 from archrank.encodings import GraphEncoder, resolve_space
 from archrank.errors import UnknownChoiceError
 from archrank.predictors.base import ArchPredictor, Inputs, split_inputs
+from archrank.predictors.registry import register_predictor
 
 
 class GIN(nn.Module):
@@ -25,6 +25,8 @@ class GIN(nn.Module):
     """
 
     def __init__(self, d_node: int, hidden: int = 32, n_layers: int = 3, d_extra: int = 0) -> None:
+        from torch_geometric.nn import GINConv  # torch_geometric is imported when a GIN is first built (~5 s)
+
         super().__init__()
         self.convs = nn.ModuleList()
         for i in range(n_layers):
@@ -39,6 +41,8 @@ class GIN(nn.Module):
         self.head = nn.Sequential(nn.Linear(hidden + d_extra, 16), nn.ReLU(), nn.Linear(16, 1))
 
     def embed(self, x: torch.Tensor, edge_index: torch.Tensor, batch: torch.Tensor, n_graphs: int) -> torch.Tensor:
+        from torch_geometric.nn import global_mean_pool
+
         for conv in self.convs:
             x = conv(x, edge_index)
         return global_mean_pool(x, batch, size=n_graphs)
@@ -76,6 +80,7 @@ class _GraphSet:
         return x, ei, batch, len(idx)
 
 
+@register_predictor("gnn")
 class GNNPredictor(ArchPredictor):
     """Ensemble of GIN regressors (NPENAS: 3 GINConv layers of 32 with BatchNorm, mean pool, 32->16->1).
 

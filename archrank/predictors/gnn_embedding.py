@@ -13,7 +13,6 @@ import numpy as np
 from sklearn.base import clone
 
 from archrank.encodings.base import ArchEncoder, as_archs, register_encoding
-from archrank.predictors.gnn import GNNPredictor
 from archrank.spaces.base import SearchSpace
 
 
@@ -44,6 +43,8 @@ class GNNEmbedding(ArchEncoder):
         return int(getattr(pred, "hidden", 32))
 
     def fit(self, X: Any, y: Any = None) -> GNNEmbedding:
+        from archrank.predictors.gnn import GNNPredictor  # torch and torch-geometric: only when it trains
+
         archs, sp = as_archs(X, self.space)
         if self.predictor is not None and hasattr(self.predictor, "members_"):
             self.predictor_ = self.predictor

@@ -12,10 +12,12 @@ from archrank._seeding import torch_seeded
 from archrank.errors import UnknownChoiceError
 from archrank.predictors.base import ArchPredictor, split_inputs
 from archrank.predictors.kernels import OneHotHammingKernel
+from archrank.predictors.registry import register_predictor
 
 KERNELS = ("auto", "rbf", "matern52", "hamming")
 
 
+@register_predictor("gp")
 class GPPredictor(ArchPredictor):
     """Exact GP with fitted hyperparameters (type-II maximum likelihood, L-BFGS).
 

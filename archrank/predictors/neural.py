@@ -13,6 +13,7 @@ from torch import nn
 from archrank._seeding import torch_seeded
 from archrank.errors import UnknownChoiceError
 from archrank.predictors.base import ArchPredictor
+from archrank.predictors.registry import register_predictor
 
 
 class EnsembleMLP(nn.Module):
@@ -41,6 +42,7 @@ class EnsembleMLP(nn.Module):
         return x.squeeze(-1)
 
 
+@register_predictor("mlp_ensemble")
 class MLPEnsemblePredictor(ArchPredictor):
     """BANANAS meta neural net: ``n_members`` MLPs (``n_layers`` x ``width``, defaults 10 x 20) trained
     on bootstrap-free reshuffles with different initialisations; mean and std across members.

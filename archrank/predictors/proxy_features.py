@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from archrank._seeding import resolve_seed
 from archrank.encodings import resolve_space
+from archrank.errors import ProxyWarning
 from archrank.predictors.base import (
     ARCH_COLUMN,
     ArchPredictor,
@@ -29,7 +30,7 @@ from archrank.predictors.base import (
     instantiate,
     split_inputs,
 )
-from archrank.proxies.runner import ProxyWarning
+from archrank.predictors.registry import register_predictor
 
 #: the proxies of the feature benchmark (benchmarks/proxies.py, "7 proxies")
 FEATURE_PROXIES = ("synflow", "jacob_cov", "nwot", "zico", "flops", "snip", "grad_norm")
@@ -47,6 +48,7 @@ def shipped_reference(space: str, dataset: str, proxies: Sequence[str]) -> pd.Da
     return table[names] if all(p in table.columns for p in names) else None
 
 
+@register_predictor("proxy_features")
 class ProxyFeaturePredictor(ArchPredictor):
     """``estimator`` fitted on the architectures' encoding plus their zero-cost proxy quantiles.
 

@@ -9,11 +9,13 @@ from sklearn.ensemble import RandomForestRegressor
 
 from archrank.errors import UnknownChoiceError
 from archrank.predictors.base import ArchPredictor
+from archrank.predictors.registry import register_predictor
 
 #: quantiles whose half-distance estimates one standard deviation of a normal
 _Q_LOW, _Q_HIGH = 0.158655, 0.841345
 
 
+@register_predictor("xgb")
 class XGBPredictor(ArchPredictor):
     """Gradient-boosted trees (``xgboost.XGBRegressor``).
 
@@ -95,6 +97,7 @@ class XGBPredictor(ArchPredictor):
         return preds.mean(axis=0), preds.std(axis=0)
 
 
+@register_predictor("rf")
 class RFPredictor(ArchPredictor):
     """scikit-learn random forest; std is the spread of the individual trees' predictions."""
 

@@ -23,6 +23,7 @@ from archrank._seeding import resolve_seed
 from archrank.errors import UnknownChoiceError
 from archrank.metrics import kendall_tau, spearman
 from archrank.predictors.base import ArchPredictor, check_targets, instantiate, split_inputs
+from archrank.predictors.registry import register_predictor
 
 #: scoring names of archrank's own rank metrics; any other scikit-learn scoring is passed through
 RANK_SCORERS: dict[str, Callable[..., float]] = {"kendall_tau": kendall_tau, "spearman": spearman}
@@ -30,6 +31,7 @@ RANK_SCORERS: dict[str, Callable[..., float]] = {"kendall_tau": kendall_tau, "sp
 Grid = Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Sequence[Any]]]
 
 
+@register_predictor("tuned")
 class TunedPredictor(ArchPredictor):
     """A predictor whose hyperparameters are picked by ``cv``-fold cross-validation on ``fit``'s data.
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import itertools
+from collections.abc import Iterator
 
 import torch
 from torch import nn
@@ -23,6 +26,33 @@ def working_copy(model: nn.Module, batch: ProxyBatch | None = None) -> nn.Module
     net.train()
     net.zero_grad(set_to_none=True)
     return net
+
+
+@contextlib.contextmanager
+def borrowed(model: nn.Module, batch: ProxyBatch) -> Iterator[nn.Module]:
+    """``model`` itself in training mode, for proxies that only run forward passes without gradients.
+
+    Its buffers (BatchNorm running statistics) and every module's train/eval mode are restored on
+    exit, so the caller's model ends as it was; the outputs equal a copy's (training-mode
+    BatchNorm normalises with the batch's statistics). Saves the deep copy of
+    :func:`working_copy` (tens of milliseconds for an NB201 network). A model that is not on the
+    batch's device gets a working copy there instead.
+    """
+    device = batch.inputs.device
+    if any(t.device != device for t in itertools.chain(model.parameters(), model.buffers())):
+        yield working_copy(model, batch)
+        return
+    modes = [(m, m.training) for m in model.modules()]
+    saved = [(b, b.clone()) for b in model.buffers()]
+    model.train()
+    try:
+        yield model
+    finally:
+        with torch.no_grad():
+            for buffer, value in saved:
+                buffer.copy_(value)
+        for module, mode in modes:
+            module.training = mode
 
 
 def scored_layers(net: nn.Module) -> list[nn.Module]:

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import nn
 
-from archrank.proxies._common import working_copy
+from archrank.proxies._common import borrowed, working_copy
 from archrank.proxies.inputs import ProxyBatch
 from archrank.proxies.registry import register_proxy
 
@@ -17,10 +17,14 @@ JACOBIAN_EPS = 1e-5
 def agreement_kernel(codes: torch.Tensor) -> torch.Tensor:
     """``K[i, j]`` = number of units on which rows ``i`` and ``j`` of the binary ``codes`` (..., B, D) agree; float64.
 
-    Counts stay exact (float32 matrix products) while ``D < 2**24``.
+    One matrix product: agreements = both on + both off = ``2 c c^T - r_i - r_j + D`` with ``r`` the
+    rows' counts of ones, the product's diagonal (instead of ``c c^T + (1 - c)(1 - c)^T``, two products). Counts stay
+    exact (a float32 product of 0/1 values, then float64 sums) while ``D < 2**24``.
     """
     c = codes.float()
-    return (c @ c.mT + (1.0 - c) @ (1.0 - c).mT).double()
+    both_on = (c @ c.mT).double()
+    ones = both_on.diagonal(dim1=-2, dim2=-1)  # a row's count of ones is its agreement with itself when on
+    return 2.0 * both_on - ones[..., :, None] - ones[..., None, :] + float(c.shape[-1])
 
 
 @register_proxy("nwot", uses_images=True)
@@ -32,20 +36,20 @@ def nwot(model: nn.Module, batch: ProxyBatch) -> float:
     ``K[i, j]`` counts the units on which images ``i`` and ``j`` agree. Singular ``K`` (two
     images with identical codes) gives ``-inf``, the lowest score.
     """
-    net = working_copy(model, batch)
     n = batch.size
     kernel = torch.zeros((n, n), dtype=torch.float64, device=batch.inputs.device)
 
     def accumulate(_module: nn.Module, inputs: tuple, _output: torch.Tensor) -> None:
         kernel.add_(agreement_kernel(inputs[0].detach().reshape(n, -1) > 0))
 
-    handles = [m.register_forward_hook(accumulate) for m in net.modules() if isinstance(m, nn.ReLU)]
-    try:
-        with torch.no_grad():
-            net(batch.inputs)
-    finally:
-        for handle in handles:
-            handle.remove()
+    with borrowed(model, batch) as net:  # one forward pass without gradients: no copy of the network needed
+        handles = [m.register_forward_hook(accumulate) for m in net.modules() if isinstance(m, nn.ReLU)]
+        try:
+            with torch.no_grad():
+                net(batch.inputs)
+        finally:
+            for handle in handles:
+                handle.remove()
     return float(torch.linalg.slogdet(kernel).logabsdet)
 
 

@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 import archrank.proxies.batched as batched
 from archrank._seeding import torch_seeded
+from archrank.errors import ProxyWarning
 from archrank.proxies.cache import CacheContext, ProxyCache, default_cache_path
 from archrank.proxies.inputs import ProxyBatch, check_dataset, input_batch
 from archrank.proxies.precomputed import shipped_scores
@@ -26,10 +27,6 @@ from archrank.spaces import SearchSpace, SpaceLike, as_archs
 # Bump when a proxy's definition changes: cached scores of older definitions are then ignored.
 DEFINITIONS_VERSION = 1
 DEFAULT_PROXIES = ("synflow", "jacob_cov", "grad_norm", "snip", "nwot", "zico", "params", "flops")
-
-
-class ProxyWarning(UserWarning):
-    """A proxy failed (or overflowed) on one architecture; its score is NaN."""
 
 
 @contextlib.contextmanager

@@ -1,0 +1,158 @@
+"""CPU speed of the library's entry points, before and after, side by side in one run.
+
+Parts (all by default):
+* ``imports``: ``python -c "import archrank"``, ``python -c "import archrank.predictors"``,
+  ``archrank --help`` and ``archrank top nb201 -k 3``, each in fresh processes, alternating this
+  checkout and a git worktree of ``--old``; median of ``--repeats`` wall-clock runs. Targets:
+  ``import archrank.predictors`` <= 1.5 s, ``archrank --help`` <= 0.8 s.
+* ``nwot``: the NASWOT proxy on ``--cells`` NB201 cells (batch 64, CIFAR-10): ``archrank.proxies.nwot``
+  now (the agreement kernel in one matrix product, the network borrowed instead of deep-copied)
+  against a replica of the code before (deep copy, two products per ReLU), alternating per
+  cell in this process; median milliseconds per cell and the largest score difference.
+  Target: identical scores, >= 15 % faster per cell.
+
+Prints tables and writes benchmarks/results/speed.json. Run it on an otherwise idle machine:
+    python benchmarks/speed.py [--part imports nwot] [--repeats 5] [--cells 40] [--old 01ad5c5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _machine import write_results
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMANDS = {
+    "import archrank": [sys.executable, "-c", "import archrank"],
+    "import archrank.predictors": [sys.executable, "-c", "import archrank.predictors"],
+    "archrank --help": [
+        sys.executable,
+        "-c",
+        "import sys; sys.argv = ['archrank', '--help']; from archrank.cli import main; main()",
+    ],
+    "archrank top nb201 -k 3": [
+        sys.executable,
+        "-c",
+        "import sys; sys.argv = ['archrank', 'top', 'nb201', '-k', '3']; from archrank.cli import main; main()",
+    ],
+}
+
+
+def _wall(cmd: list[str], root: Path) -> float:
+    env = {"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin", "HOME": tempfile.gettempdir()}
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=tempfile.gettempdir(), env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def part_imports(old: str, repeats: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        worktree = Path(tmp) / "old"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(worktree), old], cwd=ROOT, check=True, capture_output=True
+        )
+        try:
+            times: dict[str, dict[str, list[float]]] = {n: {"old": [], "new": []} for n in COMMANDS}
+            for name, cmd in COMMANDS.items():
+                _wall(cmd, ROOT), _wall(cmd, worktree)  # warm the page cache and the .pyc files
+                for _ in range(repeats):
+                    times[name]["old"].append(_wall(cmd, worktree))
+                    times[name]["new"].append(_wall(cmd, ROOT))
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, check=True)
+    rows = {}
+    print(f"{'command':28s} {'old s':>7s} {'new s':>7s} {'new/old':>8s}")
+    for name, t in times.items():
+        o, n = statistics.median(t["old"]), statistics.median(t["new"])
+        rows[name] = {"old_s": o, "new_s": n, "ratio": n / o, "runs": t}
+        print(f"{name:28s} {o:7.2f} {n:7.2f} {n / o:8.2f}")
+    return {"old": old, "repeats": repeats, "commands": rows}
+
+
+def nwot_before(model, batch):  # type: ignore[no-untyped-def]
+    """NASWOT as archrank computed it before (01ad5c5): a deep copy of the network, two products per ReLU."""
+    import torch
+    from torch import nn
+
+    from archrank.proxies._common import working_copy
+
+    net = working_copy(model, batch)
+    n = batch.size
+    kernel = torch.zeros((n, n), dtype=torch.float64, device=batch.inputs.device)
+
+    def accumulate(_module, inputs, _output):  # type: ignore[no-untyped-def]
+        c = (inputs[0].detach().reshape(n, -1) > 0).float()
+        kernel.add_((c @ c.mT + (1.0 - c) @ (1.0 - c).mT).double())
+
+    handles = [m.register_forward_hook(accumulate) for m in net.modules() if isinstance(m, nn.ReLU)]
+    try:
+        with torch.no_grad():
+            net(batch.inputs)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return float(torch.linalg.slogdet(kernel).logabsdet)
+
+
+def part_nwot(cells: int) -> dict:
+    import torch
+
+    import archrank as ar
+    from archrank._seeding import torch_seeded
+    from archrank.proxies import activation
+
+    space = ar.spaces.get("nb201")
+    batch = ar.proxies.input_batch("cifar10", 64, 0, torch.device("cpu"))
+    versions = {"before": nwot_before, "now": activation.nwot}
+    ms: dict[str, list[float]] = {k: [] for k in versions}
+    scores: dict[str, list[float]] = {k: [] for k in versions}
+    for i, arch in enumerate(space.sample(cells + 1, seed=0)):
+        with torch_seeded(0):
+            model = space.build_model(arch)
+        for label, fn in versions.items() if i % 2 else reversed(versions.items()):
+            start = time.perf_counter()
+            value = fn(model, batch)
+            if i:  # the first cell warms up
+                ms[label].append(1000 * (time.perf_counter() - start))
+                scores[label].append(value)
+    before, now = statistics.median(ms["before"]), statistics.median(ms["now"])
+    pairs = list(zip(scores["before"], scores["now"], strict=True))
+    identical = all(a == b for a, b in pairs)
+    diff = max((abs(a - b) for a, b in pairs if a != b), default=0.0)
+    print(
+        f"nwot on {cells} NB201 cells, batch 64: {before:.1f} ms -> {now:.1f} ms per cell "
+        f"({100 * (1 - now / before):.1f} % faster), scores identical: {identical} (max |diff| {diff:g})"
+    )
+    return {
+        "cells": cells,
+        "ms_before": before,
+        "ms_now": now,
+        "faster_pct": 100 * (1 - now / before),
+        "identical": identical,
+        "max_abs_diff": diff,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--part", nargs="+", default=["imports", "nwot"], choices=["imports", "nwot"])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--cells", type=int, default=40)
+    parser.add_argument("--old", default="01ad5c5", help="the commit to compare with (before the speed work)")
+    args = parser.parse_args()
+    out: dict = {"command": "python benchmarks/speed.py " + " ".join(sys.argv[1:])}
+    if "imports" in args.part:
+        out["imports"] = part_imports(args.old, args.repeats)
+    if "nwot" in args.part:
+        out["nwot"] = part_nwot(args.cells)
+    print("wrote", write_results("speed.json", out))
+
+
+if __name__ == "__main__":
+    main()
