@@ -5,6 +5,11 @@ Parts (all by default):
   ``archrank --help`` and ``archrank top nb201 -k 3``, each in fresh processes, alternating this
   checkout and a git worktree of ``--old``; median of ``--repeats`` wall-clock runs. Targets:
   ``import archrank.predictors`` <= 1.5 s, ``archrank --help`` <= 0.8 s.
+* ``gnn``: ``gnn`` and the default ``ensemble`` fitted on 1,000 NB201 cells (CIFAR-10-valid
+  accuracy, ``space.sample(2000, seed)``: the first 1,000 train, the rest test), each in a fresh
+  process, alternating this checkout and the ``--old`` worktree, ``--seeds`` seeds; fit seconds,
+  Kendall tau on the other 1,000 cells, and whether the predictions are bitwise equal.
+  Targets: ``gnn`` <= 12 s, ``ensemble`` <= 18 s, tau within 0.005 of before, paired by seed.
 * ``nwot``: the NASWOT proxy on ``--cells`` NB201 cells (batch 64, CIFAR-10): ``archrank.proxies.nwot``
   now (the agreement kernel in one matrix product, the network borrowed instead of deep-copied)
   against a replica of the code before (deep copy, two products per ReLU), alternating per
@@ -18,6 +23,7 @@ Prints tables and writes benchmarks/results/speed.json. Run it on an otherwise i
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
@@ -73,6 +79,69 @@ def part_imports(old: str, repeats: int) -> dict:
         rows[name] = {"old_s": o, "new_s": n, "ratio": n / o, "runs": t}
         print(f"{name:28s} {o:7.2f} {n:7.2f} {n / o:8.2f}")
     return {"old": old, "repeats": repeats, "commands": rows}
+
+
+GNN_CHILD = """
+import hashlib, json, sys, time
+import numpy as np
+import archrank as ar
+name, seed = sys.argv[1], int(sys.argv[2])
+bench = ar.datasets.load("nb201", "cifar10-valid")
+values = bench.values("valid_accuracy")
+archs = ar.spaces.get("nb201").sample(2000, seed=seed)
+y = values[[bench.row(a) for a in archs]]
+model = ar.predictors.make(name, random_state=seed)
+ar.encodings.encode(archs[:2], "graph")  # import torch-geometric before the clock starts
+start = time.perf_counter()
+model.fit(archs[:1000], y[:1000])
+fit = time.perf_counter() - start
+pred = np.asarray(model.predict(archs[1000:]), dtype=np.float64)
+print(json.dumps({"fit_s": fit, "tau": ar.metrics.kendall_tau(y[1000:], pred),
+                  "digest": hashlib.sha256(pred.tobytes()).hexdigest()}))
+"""
+
+
+def _fit_once(root: Path, name: str, seed: int) -> dict:
+    env = {"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin", "HOME": tempfile.gettempdir()}
+    done = subprocess.run(
+        [sys.executable, "-c", GNN_CHILD, name, str(seed)],
+        cwd=tempfile.gettempdir(),
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def part_gnn(old: str, seeds: int) -> dict:
+    rows: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        worktree = Path(tmp) / "old"
+        add = ["git", "worktree", "add", "--detach", str(worktree), old]
+        subprocess.run(add, cwd=ROOT, check=True, capture_output=True)
+        try:
+            for name in ("gnn", "ensemble"):
+                runs = []
+                for seed in range(seeds):
+                    before = _fit_once(worktree, name, seed)
+                    now = _fit_once(ROOT, name, seed)
+                    runs.append({"seed": seed, "before": before, "now": now})
+                    print(
+                        f"{name:9s} seed {seed}: fit {before['fit_s']:6.1f} s -> {now['fit_s']:6.1f} s, "
+                        f"tau {before['tau']:.4f} -> {now['tau']:.4f}, "
+                        f"identical predictions: {before['digest'] == now['digest']}"
+                    )
+                rows[name] = {
+                    "runs": runs,
+                    "fit_s_before": statistics.median(r["before"]["fit_s"] for r in runs),
+                    "fit_s_now": statistics.median(r["now"]["fit_s"] for r in runs),
+                    "max_tau_change": max(abs(r["now"]["tau"] - r["before"]["tau"]) for r in runs),
+                    "identical": all(r["now"]["digest"] == r["before"]["digest"] for r in runs),
+                }
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, check=True)
+    return {"old": old, "seeds": seeds, "predictors": rows}
 
 
 def nwot_before(model, batch):  # type: ignore[no-untyped-def]
@@ -141,7 +210,8 @@ def part_nwot(cells: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--part", nargs="+", default=["imports", "nwot"], choices=["imports", "nwot"])
+    parser.add_argument("--part", nargs="+", default=["imports", "gnn", "nwot"], choices=["imports", "gnn", "nwot"])
+    parser.add_argument("--seeds", type=int, default=3, help="seeds of the gnn part")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--cells", type=int, default=40)
     parser.add_argument("--old", default="01ad5c5", help="the commit to compare with (before the speed work)")
@@ -149,8 +219,15 @@ def main() -> None:
     out: dict = {"command": "python benchmarks/speed.py " + " ".join(sys.argv[1:])}
     if "imports" in args.part:
         out["imports"] = part_imports(args.old, args.repeats)
+    if "gnn" in args.part:
+        out["gnn"] = part_gnn(args.old, args.seeds)
     if "nwot" in args.part:
         out["nwot"] = part_nwot(args.cells)
+    previous = Path(__file__).parent / "results" / "speed.json"
+    if previous.is_file():  # keep the parts not run this time (each part records its own command line)
+        earlier = json.loads(previous.read_text())
+        kept = {k: {**v, "measured": earlier["date"]} for k, v in earlier.items() if k in ("imports", "gnn", "nwot")}
+        out = {**{k: v for k, v in kept.items() if k not in out}, **out}
     print("wrote", write_results("speed.json", out))
 
 

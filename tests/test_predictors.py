@@ -263,3 +263,34 @@ def test_onehot_hamming_kernel_equals_botorch_categorical_kernel() -> None:
     torch.testing.assert_close(ours(onehot).to_dense(), ref(codes).to_dense())
     torch.testing.assert_close(ours(onehot, diag=True), ref(codes, diag=True))
     torch.testing.assert_close(ours(onehot[:4], onehot[4:]).to_dense(), ref(codes[:4], codes[4:]).to_dense())
+
+
+def test_gnn_batches_equal_collating_the_graphs_one_by_one() -> None:
+    import torch
+    from torch_geometric.data import Batch, Data
+
+    from archrank.predictors.gnn import _GraphSet
+
+    gen = torch.Generator().manual_seed(0)
+    graphs = []
+    for i in range(9):  # graphs of different sizes, one without edges
+        n = 2 + i % 4
+        edges = torch.randint(0, n, (2, 0 if i == 4 else 3 + i), generator=gen)
+        graphs.append(Data(x=torch.rand((n, 5), generator=gen), edge_index=edges, num_nodes=n))
+    data = _GraphSet(graphs, bidirectional=True)
+    idx = [7, 0, 4, 4, 2]
+    x, ei, batch, g = data.batch(torch.tensor(idx))
+    both_ways = [
+        Data(x=graphs[i].x, edge_index=torch.cat([graphs[i].edge_index, graphs[i].edge_index.flip(0)], 1)) for i in idx
+    ]
+    want = Batch.from_data_list(both_ways)
+    assert g == 5 and torch.equal(x, want.x) and torch.equal(ei, want.edge_index) and torch.equal(batch, want.batch)
+
+
+def test_gnn_members_trained_together_equal_each_trained_alone(nb201_data) -> None:  # type: ignore[no-untyped-def]
+    tr, ytr, te, _ = nb201_data
+    archs, y, test = tr[:40], ytr[:40], te[:40]
+    together = make("gnn", random_state=5, n_members=3, epochs=4, batch_size=8, loss="ranking").fit(archs, y)
+    alone = make("gnn", random_state=6, n_members=1, epochs=4, batch_size=8, loss="ranking").fit(archs, y)
+    np.testing.assert_array_equal(together.embed(test, member=1), alone.embed(test, member=0))
+    assert together.calibration_[1] == alone.calibration_[0]

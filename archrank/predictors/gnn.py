@@ -56,26 +56,42 @@ class GIN(nn.Module):
         return self.head(h).squeeze(-1)
 
 
+def _ranges(starts: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+    """The concatenation of ``arange(s, s + c)`` for each pair of ``starts`` and ``counts`` (int64 tensors)."""
+    begins = torch.cumsum(counts, 0) - counts
+    return torch.repeat_interleave(starts - begins, counts) + torch.arange(int(counts.sum()))
+
+
 class _GraphSet:
-    """Graphs held as flat tensors so that mini-batches are cut without re-collating ``Data`` objects."""
+    """Graphs collated once into flat tensors; a mini-batch is cut from them with a few index operations.
+
+    ``x`` (total nodes, d) and ``edges`` (2, total edges, node ids local to each graph) hold every
+    graph back to back; :meth:`batch` gathers the graphs of ``idx`` in that order and shifts their
+    edges to the batch's node numbering, giving the same tensors as collating the graphs one by one.
+    """
 
     def __init__(self, graphs: list[Any], bidirectional: bool) -> None:
-        self.x = [g.x.float() for g in graphs]
-        self.ei = []
+        edges = []
         for g in graphs:
             ei = g.edge_index.long()
-            self.ei.append(torch.cat([ei, ei.flip(0)], dim=1) if bidirectional else ei)
-        self.n_nodes = torch.tensor([x.shape[0] for x in self.x])
+            edges.append(torch.cat([ei, ei.flip(0)], dim=1) if bidirectional else ei)
+        self.n_nodes = torch.tensor([int(g.x.shape[0]) for g in graphs])
+        self.n_edges = torch.tensor([int(e.shape[1]) for e in edges])
+        self.x = torch.cat([g.x.float() for g in graphs])
+        self.edges = torch.cat(edges, dim=1)
+        self.node_start = torch.cumsum(self.n_nodes, 0) - self.n_nodes
+        self.edge_start = torch.cumsum(self.n_edges, 0) - self.n_edges
 
     def __len__(self) -> int:
-        return len(self.x)
+        return len(self.n_nodes)
 
     def batch(self, idx: torch.Tensor | list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
-        idx = [int(i) for i in idx]
-        counts = self.n_nodes[idx]
+        """Node features, edge index, node-to-graph vector and graph count of the graphs ``idx``, in order."""
+        idx = torch.as_tensor(idx, dtype=torch.long)
+        counts, edge_counts = self.n_nodes[idx], self.n_edges[idx]
         offsets = torch.cumsum(counts, 0) - counts
-        x = torch.cat([self.x[i] for i in idx])
-        ei = torch.cat([self.ei[i] + int(o) for i, o in zip(idx, offsets, strict=True)], dim=1)
+        x = self.x[_ranges(self.node_start[idx], counts)]
+        ei = self.edges[:, _ranges(self.edge_start[idx], edge_counts)] + torch.repeat_interleave(offsets, edge_counts)
         batch = torch.repeat_interleave(torch.arange(len(idx)), counts)
         return x, ei, batch, len(idx)
 
@@ -188,49 +204,67 @@ class GNNPredictor(ArchPredictor):
         extra = self._extra(inputs, fit=True)
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std()) or 1.0
         t = torch.as_tensor((y - self.y_mean_) / self.y_std_, dtype=torch.float32)
-        self.members_, self.calibration_ = [], []
-        for m in range(self.n_members):
-            with torch_seeded(seed + m):
-                net = self._train_one(data, extra, t)
+        self.members_, self.calibration_ = self._train_members(data, extra, t, seed), []
+        for net in self.members_:
             scores = self._scores(net, data, extra)
             if self.loss == "ranking":
                 a, b = np.polyfit(scores, t.numpy(), 1) if np.ptp(scores) > 0 else (0.0, 0.0)
             else:
                 a, b = 1.0, 0.0
-            self.members_.append(net)
             self.calibration_.append((float(a), float(b)))
 
-    def _train_one(self, data: _GraphSet, extra: torch.Tensor | None, t: torch.Tensor) -> GIN:
-        net = GIN(self.n_node_features_, self.hidden, self.n_layers, self.n_extra_features_)
-        opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+    def _loss(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor | None:
+        """The training loss of one member's mini-batch; None for a ranking batch without an ordered pair."""
+        if self.loss == "mse":
+            return nn.functional.mse_loss(pred, target)
+        dy = target[:, None] - target[None, :]
+        ds = pred[:, None] - pred[None, :]
+        pairs = dy > 0
+        if not pairs.any():
+            return None
+        return nn.functional.softplus(-ds[pairs]).mean()
+
+    def _train_members(self, data: _GraphSet, extra: torch.Tensor | None, t: torch.Tensor, seed: int) -> list[GIN]:
+        """Train the ``n_members`` networks together: one backward pass and one optimizer step per step.
+
+        Member ``m`` is initialised and shuffled from seed ``seed + m`` exactly as if it were trained
+        alone (its epochs' permutations are drawn right after its initialisation), and its loss is
+        its own mean over its own mini-batch; the members share no parameter, so summing their
+        losses gives each its own gradients, and Adam (one multi-tensor step for all of them) and
+        the cosine schedule update each as alone.
+        """
         n = len(data)
+        nets, orders = [], []
+        for m in range(self.n_members):
+            with torch_seeded(seed + m):
+                nets.append(GIN(self.n_node_features_, self.hidden, self.n_layers, self.n_extra_features_))
+                orders.append([torch.randperm(n) for _ in range(self.epochs)])
+        params = [p for net in nets for p in net.parameters()]
+        opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay, foreach=True)
         steps = self.epochs * math.ceil(n / self.batch_size)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-        net.train()
-        for _ in range(self.epochs):
-            order = torch.randperm(n)
+        for net in nets:
+            net.train()
+        for epoch in range(self.epochs):
             for start in range(0, n, self.batch_size):
-                idx = order[start : start + self.batch_size]
-                if len(idx) < 2:  # BatchNorm needs more than one graph's statistics to be meaningful
+                losses = []
+                for net, order in zip(nets, orders, strict=True):
+                    idx = order[epoch][start : start + self.batch_size]
+                    if len(idx) < 2:  # BatchNorm needs more than one graph's statistics to be meaningful
+                        break
+                    x, ei, batch, g = data.batch(idx)
+                    loss = self._loss(net(x, ei, batch, g, None if extra is None else extra[idx]), t[idx])
+                    if loss is not None:
+                        losses.append(loss)
+                if not losses:
                     continue
-                x, ei, batch, g = data.batch(idx)
-                pred = net(x, ei, batch, g, None if extra is None else extra[idx])
-                target = t[idx]
-                if self.loss == "mse":
-                    loss = nn.functional.mse_loss(pred, target)
-                else:
-                    dy = target[:, None] - target[None, :]
-                    ds = pred[:, None] - pred[None, :]
-                    pairs = dy > 0
-                    if not pairs.any():
-                        continue
-                    loss = nn.functional.softplus(-ds[pairs]).mean()
-                opt.zero_grad()
-                loss.backward()
+                opt.zero_grad(set_to_none=True)  # a member without a loss this step keeps grad None: Adam skips it
+                torch.stack(losses).sum().backward()
                 opt.step()
                 sched.step()
-        net.eval()
-        return net
+        for net in nets:
+            net.eval()
+        return nets
 
     @staticmethod
     def _evaluate(data: _GraphSet, fn: Any) -> np.ndarray:
