@@ -275,3 +275,20 @@ def test_cli_rank_with_a_user_space(tmp_path: Path) -> None:
     ranked = pd.read_csv(out)
     truth = np.array([own_spaces.macro_score(macro.parse(s)) for s in ranked.arch])
     assert len(ranked) == len(archs[1::2]) and ar.metrics.kendall_tau(truth, -np.arange(len(truth))) > 0.3
+
+
+def test_a_module_attribute_space_reaches_spawned_workers(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # the module defines its space without registering it: a worker only knows it through the pickle
+    (tmp_path / "spawned_space_mod.py").write_text(
+        "import archrank as ar\n"
+        "space = ar.spaces.Choices('spawned-space', {'a': ['x', 'y', 'z'], 'b': [1, 2, 3]})\n"
+        "def score(arch):\n"
+        "    return float(arch['b']) + (arch['a'] == 'z')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    space = ar.spaces.get("spawned_space_mod:space")
+    import spawned_space_mod
+
+    oracle = ar.search.TrainingOracle(spawned_space_mod.score, space="spawned_space_mod:space")
+    runs = ar.search.run("random", space, oracle, budget=6, seed=0, executor="processes", workers=2, progress=False)
+    assert len(runs) == 6 and runs.score.notna().all() and runs.score.max() <= 4.0

@@ -41,7 +41,12 @@ def load(name: str | SearchSpace, dataset: str = "cifar10", data_dir: str | Path
         except (UnknownChoiceError, TypeError):
             raise UnknownChoiceError("benchmark", name, list(tables)) from None
     if not space.tables:
-        raise UnknownChoiceError("benchmark", space.name, list(tables))
+        raise UnknownChoiceError(
+            f"benchmark (the {space.name} space ships no table: read your results with "
+            "Benchmark.from_csv / from_frame, or --table on the command line)",
+            space.name,
+            list(tables),
+        )
     ds = dataset_name(dataset, space.tables) if isinstance(dataset, str) else None
     if ds is None:
         raise UnknownChoiceError(f"dataset of {space.name}", dataset, space.tables)

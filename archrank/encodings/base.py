@@ -25,6 +25,12 @@ class ArchEncoder(TransformerMixin, BaseEstimator):
     Stateless for the fixed encodings: ``transform`` works without ``fit`` (``fit`` only records
     the space and the output width). ``space`` may be omitted when architecture objects (not
     strings) are passed.
+
+    A new encoding subclasses this with a class attribute ``name`` and two methods,
+    ``_length(space) -> int`` (the number of columns) and ``_encode(archs, space) -> (n, length)
+    array`` (``archs``: architecture objects of ``space``), optionally ``applies(space)`` (and
+    ``requirement``, the words the error uses when it is False), and registers itself with
+    ``@register_encoding``; every predictor that reads a matrix then takes it as ``encoding=``.
     """
 
     name: ClassVar[str] = ""
@@ -32,6 +38,10 @@ class ArchEncoder(TransformerMixin, BaseEstimator):
     injective: ClassVar[bool] = False
     #: True for an encoding that is trained on targets (``fit(archs, y)``), not fixed by the space
     learned: ClassVar[bool] = False
+    #: what ``transform`` returns: "matrix" ((n, length) float64) or "graphs" (torch-geometric Data)
+    output: ClassVar[str] = "matrix"
+    #: what a space must give for :meth:`applies` to hold, in words (for the error when it does not)
+    requirement: ClassVar[str] = "what the encoding's applies(space) test asks for"
 
     @classmethod
     def applies(cls, space: SearchSpace) -> bool:
@@ -46,22 +56,28 @@ class ArchEncoder(TransformerMixin, BaseEstimator):
         return self._length(resolve_space(space if space is not None else self.space))
 
     def _length(self, space: SearchSpace) -> int:
-        raise NotImplementedError
+        raise NotImplementedError(f"the {type(self).__name__} encoding must define _length(space) -> int")
+
+    def _checked_space(self, X: Sequence[Any], space: SpaceLike) -> tuple[list[Any], SearchSpace]:
+        archs, sp = as_archs(X, space)
+        if not type(self).applies(sp):
+            raise not_applicable(self.name, sp, f"it needs {self.requirement}")
+        return archs, sp
 
     def fit(self, X: Sequence[Any], y: Any = None) -> ArchEncoder:
-        _archs, sp = as_archs(X, self.space)
+        _archs, sp = self._checked_space(X, self.space)
         self.space_ = sp
         self.n_features_out_ = self._length(sp)
         return self
 
     def transform(self, X: Sequence[Any]) -> np.ndarray:
         """Encode ``X`` (n architectures or strings) as an (n, length) float64 matrix."""
-        archs, sp = as_archs(X, getattr(self, "space_", None) or self.space)
+        archs, sp = self._checked_space(X, getattr(self, "space_", None) or self.space)
         out = self._encode(archs, sp)
         return np.asarray(out, dtype=np.float64)
 
     def _encode(self, archs: list[Any], space: SearchSpace) -> Any:
-        raise NotImplementedError
+        raise NotImplementedError(f"the {type(self).__name__} encoding must define _encode(archs, space)")
 
     def feature_names(self, space: SpaceLike = None) -> list[str]:
         """A readable name for each output column."""

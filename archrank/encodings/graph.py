@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from archrank.encodings.base import ArchEncoder, as_archs, not_applicable, register_encoding
+from archrank.encodings.base import ArchEncoder, not_applicable, register_encoding
 from archrank.errors import InvalidArchitectureError
 from archrank.spaces.base import SearchSpace
 
@@ -40,6 +40,8 @@ class GraphEncoder(ArchEncoder):
     """Architectures to ``list[torch_geometric.data.Data]`` (``transform`` returns a list, not a matrix)."""
 
     name: ClassVar[str] = "graph"
+    requirement: ClassVar[str] = "a space with cell graphs (graph_spec)"
+    output: ClassVar[str] = "graphs"
 
     @classmethod
     def applies(cls, space: SearchSpace) -> bool:
@@ -52,7 +54,7 @@ class GraphEncoder(ArchEncoder):
         return len(vocabulary(space))
 
     def transform(self, X: Any) -> list[Data]:  # type: ignore[override]
-        archs, sp = as_archs(X, getattr(self, "space_", None) or self.space)
+        archs, sp = self._checked_space(X, getattr(self, "space_", None) or self.space)
         return self._encode(archs, sp)
 
     def _encode(self, archs: list[Any], space: SearchSpace) -> list[Data]:

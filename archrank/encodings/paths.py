@@ -150,6 +150,7 @@ class PathEncoder(ArchEncoder):
     """BANANAS path encoding: 155 (NB201), 364 (NB101) or 11,204 (DARTS) binary features."""
 
     name: ClassVar[str] = "path"
+    requirement: ClassVar[str] = "a space with cell graphs and path lengths (graph_spec.path_lengths)"
 
     @classmethod
     def applies(cls, space: SearchSpace) -> bool:
@@ -187,6 +188,7 @@ class PathTruncated(ArchEncoder):
     40 NB101, 100 DARTS; else 40 or all paths if fewer)."""
 
     name: ClassVar[str] = "path_truncated"
+    requirement: ClassVar[str] = "a space with cell graphs and path lengths (graph_spec.path_lengths)"
 
     @classmethod
     def applies(cls, space: SearchSpace) -> bool:

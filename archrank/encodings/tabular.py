@@ -110,6 +110,7 @@ class AdjacencyOneHot(ArchEncoder):
     """
 
     name: ClassVar[str] = "adjacency_onehot"
+    requirement: ClassVar[str] = "a space that describes its decisions"
 
     @classmethod
     def applies(cls, space: SearchSpace) -> bool:
@@ -138,6 +139,7 @@ class Categorical(ArchEncoder):
     """
 
     name: ClassVar[str] = "categorical"
+    requirement: ClassVar[str] = "a space that describes its decisions"
 
     @classmethod
     def applies(cls, space: SearchSpace) -> bool:

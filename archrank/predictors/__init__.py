@@ -59,6 +59,8 @@ def __getattr__(name: str) -> Any:
 def make(name: str, space: Any = None, encoding: str = "auto", **hyperparameters: Any) -> ArchPredictor:
     """A new, unfitted predictor ``name`` for ``space`` reading ``encoding`` (``"auto"``: its default)."""
     cls = predictor_class(name)
+    if encoding not in ("auto", None) and encoding not in cls.accepted_encodings():
+        raise UnknownChoiceError(f"encoding for the {name!r} predictor", encoding, cls.accepted_encodings())
     valid = cls().get_params()
     unknown = sorted(set(hyperparameters) - set(valid))
     if unknown:

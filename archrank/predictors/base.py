@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from archrank._seeding import resolve_seed
 from archrank.encodings import ArchEncoder, applicable_encodings, encoder_class, make_encoder, resolve_space
+from archrank.encodings import names as encoding_names
 from archrank.errors import DataFileError, UnknownChoiceError
 from archrank.predictors.targets import TargetTransform
 from archrank.spaces.base import SearchSpace
@@ -168,14 +169,10 @@ class ArchPredictor(RegressorMixin, BaseEstimator):
 
     #: ``encoding="auto"`` takes the first of these that the space supports
     default_encodings: ClassVar[tuple[str, ...]] = ("adjacency_onehot",)
-    #: encodings this predictor can read
-    accepted_encodings: ClassVar[tuple[str, ...]] = (
-        "adjacency_onehot",
-        "path",
-        "path_truncated",
-        "categorical",
-        "gnn_embedding",
-    )
+    #: the encoder output this predictor reads: "matrix" (every registered encoding giving a
+    #: feature matrix, a user's own included) or "graphs"
+    reads: ClassVar[str] = "matrix"
+
     #: hyperparameter -> values that :class:`~archrank.predictors.tuning.TunedPredictor` tries by default
     tuning_grid: ClassVar[dict[str, list[Any]]] = {}
 
@@ -184,19 +181,27 @@ class ArchPredictor(RegressorMixin, BaseEstimator):
         """The encoding this predictor uses for ``space``; an error naming the choices if it cannot read one."""
         enc = getattr(self, "encoding", "auto")
         supported = applicable_encodings(space)
+        accepted = self.accepted_encodings()
+        usable = [
+            e for e in accepted if e in supported or (encoder_class(e).learned and encoder_class(e).applies(space))
+        ]
         if enc == "auto" or enc is None:
             enc = next((e for e in self.default_encodings if e in supported), None)
             if enc is None:
-                usable = [e for e in self.accepted_encodings if e in supported or encoder_class(e).learned]
                 raise UnknownChoiceError(
                     f"encoding for the {type(self).__name__} on the {space.name} space (none of its defaults "
                     f"{list(self.default_encodings)} applies; pass encoding=)",
                     enc,
                     usable,
                 )
-        if enc not in self.accepted_encodings:
-            raise UnknownChoiceError(f"encoding for the {type(self).__name__}", enc, self.accepted_encodings)
+        if enc not in accepted:
+            raise UnknownChoiceError(f"encoding for the {type(self).__name__} on the {space.name} space", enc, usable)
         return enc
+
+    @classmethod
+    def accepted_encodings(cls) -> list[str]:
+        """The registered encodings whose output this predictor reads (:attr:`reads`)."""
+        return [e for e in encoding_names() if encoder_class(e).output == cls.reads]
 
     def _make_encoder(self, archs: list[Any], seed: int | None) -> ArchEncoder:
         space = resolve_space(getattr(self, "space", None), archs)

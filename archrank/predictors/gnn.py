@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from archrank._seeding import torch_seeded
+from archrank._threads import torch_threads
 from archrank.encodings import GraphEncoder, resolve_space
 from archrank.errors import UnknownChoiceError
 from archrank.predictors.base import ArchPredictor, Inputs, split_inputs
@@ -107,11 +108,14 @@ class GNNPredictor(ArchPredictor):
     (``bidirectional=True``: on NB201 with 1,000 training cells it lifted Kendall tau from 0.85 to
     0.90 over forward-only messages). Reads architectures (encoded with ``graph``), a DataFrame
     with an ``arch`` column plus extra numeric columns, or a list of ``torch_geometric`` ``Data``.
-    ``embed(X)`` returns the pooled hidden layer: the ``gnn_embedding`` encoding.
+    ``embed(X)`` returns the pooled hidden layer: the ``gnn_embedding`` encoding. ``n_threads``:
+    torch's thread count while training (restored after; ``None`` leaves it): the steps on small
+    graphs are too small to share, and a second thread made a 1,000-cell fit slower on 2 cores
+    (up to 6x when the machine was busy, benchmarks/RESULTS.md).
     """
 
     default_encodings: ClassVar[tuple[str, ...]] = ("graph",)
-    accepted_encodings: ClassVar[tuple[str, ...]] = ("graph",)
+    reads: ClassVar[str] = "graphs"
     tuning_grid: ClassVar[dict[str, list[Any]]] = {"loss": ["mse", "ranking"], "lr": [0.002, 0.005]}
 
     def __init__(
@@ -129,6 +133,7 @@ class GNNPredictor(ArchPredictor):
         bidirectional: bool = True,
         target_transform: str = "rank_gauss",
         random_state: int | None = None,
+        n_threads: int | None = 1,
     ) -> None:
         self.space = space
         self.encoding = encoding
@@ -143,6 +148,7 @@ class GNNPredictor(ArchPredictor):
         self.bidirectional = bidirectional
         self.target_transform = target_transform
         self.random_state = random_state
+        self.n_threads = n_threads
 
     # --- inputs -----------------------------------------------------------------------------
     def _graphs(self, inputs: Inputs, fit: bool) -> _GraphSet:
@@ -204,7 +210,8 @@ class GNNPredictor(ArchPredictor):
         extra = self._extra(inputs, fit=True)
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std()) or 1.0
         t = torch.as_tensor((y - self.y_mean_) / self.y_std_, dtype=torch.float32)
-        self.members_, self.calibration_ = self._train_members(data, extra, t, seed), []
+        with torch_threads(self.n_threads):
+            self.members_, self.calibration_ = self._train_members(data, extra, t, seed), []
         for net in self.members_:
             scores = self._scores(net, data, extra)
             if self.loss == "ranking":

@@ -28,6 +28,7 @@ class GNNEmbedding(ArchEncoder):
 
     name: ClassVar[str] = "gnn_embedding"
     learned: ClassVar[bool] = True
+    requirement: ClassVar[str] = "a space with cell graphs (graph_spec), which the GIN reads"
 
     @classmethod
     def applies(cls, space: SearchSpace) -> bool:
@@ -45,7 +46,7 @@ class GNNEmbedding(ArchEncoder):
     def fit(self, X: Any, y: Any = None) -> GNNEmbedding:
         from archrank.predictors.gnn import GNNPredictor  # torch and torch-geometric: only when it trains
 
-        archs, sp = as_archs(X, self.space)
+        archs, sp = self._checked_space(X, self.space)
         if self.predictor is not None and hasattr(self.predictor, "members_"):
             self.predictor_ = self.predictor
         else:

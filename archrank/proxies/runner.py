@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import time
 import warnings
@@ -15,6 +16,7 @@ import torch
 from tqdm.auto import tqdm
 
 import archrank.proxies.batched as batched
+from archrank._fingerprint import code_fingerprint
 from archrank._seeding import torch_seeded
 from archrank.errors import ProxyWarning
 from archrank.proxies.cache import CacheContext, ProxyCache, default_cache_path
@@ -328,14 +330,23 @@ def compute(
     dev = resolve_device(device)
     per_launch = resolve_archs_per_launch(archs_per_launch, sp, dev)
     labels = [str(a) for a in arch_list]
-    context = CacheContext(sp.name, dataset, int(batch_size), int(seed), DEFINITIONS_VERSION)
+    shipped_context = CacheContext(sp.name, dataset, int(batch_size), int(seed), DEFINITIONS_VERSION)
+    # scores of a user's model_fn or proxy functions are keyed by their code too, so that editing
+    # them does not bring back the scores of the code before (archrank's own: DEFINITIONS_VERSION)
+    own = sorted(f"{p.name}={code_fingerprint(p.fn)}" for p in chosen if not p.fn.__module__.startswith("archrank."))
+    context = dataclasses.replace(shipped_context, space="#".join([sp.cache_key, *own]))
     store = None if cache is None else ProxyCache(default_cache_path() if cache == "auto" else cache)
     try:
         known = store.lookup(context, [p.name for p in chosen]) if store is not None else {}
         if precomputed:
-            known.update(shipped_scores(context, set(labels), [p.name for p in chosen]))
+            known.update(shipped_scores(shipped_context, set(labels), [p.name for p in chosen]))
         unique = dict(zip(labels, arch_list, strict=True))
         todo = [lab for lab in unique if any((lab, p.name) not in known for p in chosen)]
+        if todo and not sp.can_build_models:
+            raise ValueError(
+                f"the {sp.name} space builds no networks, so no zero-cost proxy can score its architectures: "
+                "give it model_fn=(arch, num_classes) -> torch.nn.Module"
+            )
         if per_launch > 1:
             # Neighbours in string order share their first edges' ops, and a stacked pass runs
             # one grouped op per distinct op on each edge: sorting means fewer, larger launches.

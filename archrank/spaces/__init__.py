@@ -67,6 +67,7 @@ def _from_module(spec: str) -> SearchSpace:
         raise UnknownChoiceError(f"search space (module {module_name!r} has no {attribute!r})", spec, names()) from None
     if not isinstance(space, SearchSpace):
         raise TypeError(f"{spec} is a {type(space).__name__}, not a search space")
+    space.__dict__.setdefault("_archrank_origin", spec)  # pickles carry it to processes that never imported it
     current = _REGISTRY.get(space_key(space.name))
     return space if current is space else register(space)
 

@@ -92,8 +92,10 @@ class SearchSpace(ABC):
     def __deepcopy__(self, memo: dict[int, Any]) -> SearchSpace:
         return self
 
-    def __reduce__(self) -> tuple[Any, tuple[str]]:
-        return _registered_space, (self.name,)
+    def __reduce__(self) -> tuple[Any, tuple[str, str | None]]:
+        # by name; a space imported from "module:attribute" also carries that spec, so a process
+        # that has not imported the module yet (a spawned worker) imports it again
+        return _registered_space, (self.name, self.__dict__.get("_archrank_origin"))
 
     @abstractmethod
     def parse(self, text: Any) -> Any:
@@ -126,6 +128,16 @@ class SearchSpace(ABC):
     def build_model(self, arch: Any, num_classes: int = 10) -> Any:
         """The ``torch.nn.Module`` the benchmark trained for ``arch``, freshly initialised."""
         raise NotImplementedError(f"build_model is not available for the {self.name} space yet")
+
+    @property
+    def can_build_models(self) -> bool:
+        """Whether :meth:`build_model` gives networks (what the zero-cost proxies score)."""
+        return type(self).build_model is not SearchSpace.build_model
+
+    @property
+    def cache_key(self) -> str:
+        """The space's part of the proxy-cache key: its name, and for a user's ``model_fn`` its fingerprint."""
+        return self.name
 
     def stack_networks(self, models: Sequence[Any]) -> Any:
         """K networks built by :meth:`build_model` as one module (see :class:`archrank.proxies.batched.StackedNetwork`).
@@ -185,11 +197,14 @@ class SearchSpace(ABC):
         return f"<{type(self).__name__} {self.name!r}>"
 
 
-def _registered_space(name: str) -> SearchSpace:
-    """Unpickling a space: the space registered under ``name`` (a clear error if there is none)."""
+def _registered_space(name: str, origin: str | None = None) -> SearchSpace:
+    """Unpickling a space: the space registered under ``name``, else the one ``origin``
+    ("module:attribute") defines; a clear error if there is neither."""
     from archrank import spaces
 
     try:
+        if origin is not None and name not in spaces.names():
+            return spaces.get(origin)
         return spaces.get(name)
     except UnknownChoiceError:
         raise UnknownChoiceError(

@@ -234,6 +234,18 @@ class DeclarativeSpace(SearchSpace):
         return self.ensure(arch).values
 
     # --- networks ----------------------------------------------------------------------------
+    @property
+    def can_build_models(self) -> bool:
+        return self.model_fn is not None
+
+    @property
+    def cache_key(self) -> str:
+        if self.model_fn is None:
+            return self.name
+        from archrank._fingerprint import code_fingerprint
+
+        return f"{self.name}#model_fn={code_fingerprint(self.model_fn)}"
+
     def build_model(self, arch: Any, num_classes: int = 10) -> Any:
         """``model_fn(arch, num_classes)``: the user's network for ``arch`` (a ``torch.nn.Module``)."""
         import torch

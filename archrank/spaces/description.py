@@ -86,11 +86,12 @@ def check_decisions(decisions: Sequence[Decision], mapping: Mapping[str, Any]) -
         raise InvalidArchitectureError(f"decisions must be a mapping name -> option, got {type(mapping).__name__}")
     names = [d.name for d in decisions]
     missing = [n for n in names if n not in mapping]
-    if missing:
-        raise InvalidArchitectureError(f"decision(s) missing: {missing}; this space decides {names}")
     extra = [k for k in mapping if k not in set(names)]
-    if extra:
-        raise InvalidArchitectureError(f"unknown decision(s) {extra}; this space decides {names}")
+    if missing or extra:
+        parts = ([f"decision(s) missing: {missing}"] if missing else []) + (
+            [f"unknown decision(s) {extra}"] if extra else []
+        )
+        raise InvalidArchitectureError(f"{'; '.join(parts)}; this space decides {names}")
     return {d.name: d.options[d.index(mapping[d.name])] for d in decisions}
 
 
