@@ -39,12 +39,13 @@ class ChosenOptionIndex(ArchEncoder):
 
 
 @pytest.fixture
-def own_encoding(monkeypatch):  # type: ignore[no-untyped-def]
+def own_encoding():  # type: ignore[no-untyped-def]
     """The encoding registered for one test only (other tests see the built-in registry)."""
-    monkeypatch.setattr(encodings_base, "_REGISTRY", dict(encodings_base._REGISTRY))
     register_encoding(ChosenOptionIndex)
     with pytest.raises(ValueError, match="already registered"):
         register_encoding(type("Other", (ArchEncoder,), {"name": "test_option_index"}))
+    yield
+    del encodings_base._REGISTRY["test_option_index"]  # the registry itself, not a copy: lazy entries land in it
 
 
 @pytest.mark.usefixtures("own_encoding")

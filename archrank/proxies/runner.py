@@ -52,6 +52,11 @@ def full_float32(device: torch.device) -> Iterator[None]:
         conv.fp32_precision = previous
 
 
+def _defined_in_archrank(fn: Any) -> bool:
+    """Whether ``fn`` is one of archrank's own proxy functions (versioned by DEFINITIONS_VERSION)."""
+    return (getattr(fn, "__module__", None) or "").startswith("archrank.")
+
+
 def resolve_device(device: str | torch.device) -> torch.device:
     """``"auto"`` -> the first CUDA GPU if there is one, else the CPU; other values as torch reads them.
 
@@ -333,7 +338,7 @@ def compute(
     shipped_context = CacheContext(sp.name, dataset, int(batch_size), int(seed), DEFINITIONS_VERSION)
     # scores of a user's model_fn or proxy functions are keyed by their code too, so that editing
     # them does not bring back the scores of the code before (archrank's own: DEFINITIONS_VERSION)
-    own = sorted(f"{p.name}={code_fingerprint(p.fn)}" for p in chosen if not p.fn.__module__.startswith("archrank."))
+    own = sorted(f"{p.name}={code_fingerprint(p.fn)}" for p in chosen if not _defined_in_archrank(p.fn))
     context = dataclasses.replace(shipped_context, space="#".join([sp.cache_key, *own]))
     store = None if cache is None else ProxyCache(default_cache_path() if cache == "auto" else cache)
     try:
