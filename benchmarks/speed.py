@@ -10,6 +10,10 @@ Parts (all by default):
   process, alternating this checkout and the ``--old`` worktree, ``--seeds`` seeds; fit seconds,
   Kendall tau on the other 1,000 cells, and whether the predictions are bitwise equal.
   Targets: ``gnn`` <= 12 s, ``ensemble`` <= 18 s, tau within 0.005 of before, paired by seed.
+* ``npenas``: one 100-query ``npenas`` run on NB201 CIFAR-10-valid (validation accuracy at 200
+  epochs from the table) per seed, in fresh processes, alternating this checkout and the
+  ``--old`` worktree; seconds per run and whether it found the best-validation cell. Target:
+  <= 8 s, the best cell in >= 19 of 20 seeds.
 * ``nwot``: the NASWOT proxy on ``--cells`` NB201 cells (batch 64, CIFAR-10): ``archrank.proxies.nwot``
   now (the agreement kernel in one matrix product, the network borrowed instead of deep-copied)
   against a replica of the code before (deep copy, two products per ReLU), alternating per
@@ -34,6 +38,7 @@ from pathlib import Path
 from _machine import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
+PARTS = ("imports", "gnn", "npenas", "nwot")
 COMMANDS = {
     "import archrank": [sys.executable, "-c", "import archrank"],
     "import archrank.predictors": [sys.executable, "-c", "import archrank.predictors"],
@@ -99,6 +104,61 @@ pred = np.asarray(model.predict(archs[1000:]), dtype=np.float64)
 print(json.dumps({"fit_s": fit, "tau": ar.metrics.kendall_tau(y[1000:], pred),
                   "digest": hashlib.sha256(pred.tobytes()).hexdigest()}))
 """
+
+
+SEARCH_CHILD = """
+import json, sys, time, warnings
+import archrank as ar
+seed = int(sys.argv[1])
+bench = ar.datasets.load("nb201", "cifar10-valid")
+oracle = ar.search.BenchmarkOracle(bench, metric="valid_accuracy", epochs=200)
+ar.encodings.encode(ar.spaces.get("nb201").sample(2, seed=0), "graph")  # torch-geometric loaded before the clock
+start = time.perf_counter()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    runs = ar.search.run("npenas", "nb201", oracle, budget=100, seed=seed, progress=False)
+seconds = time.perf_counter() - start
+best = float(bench.values("valid_accuracy", 200).max())
+print(json.dumps({"seconds": seconds, "best": float(runs.score.max()), "found": float(runs.score.max()) == best}))
+"""
+
+
+def part_npenas(old: str, seeds: int) -> dict:
+    env_root = {"PATH": "/usr/bin:/bin", "HOME": tempfile.gettempdir()}
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        worktree = Path(tmp) / "old"
+        add = ["git", "worktree", "add", "--detach", str(worktree), old]
+        subprocess.run(add, cwd=ROOT, check=True, capture_output=True)
+        try:
+            for seed in range(seeds):
+                row = {"seed": seed}
+                for label, root in (("before", worktree), ("now", ROOT)):
+                    done = subprocess.run(
+                        [sys.executable, "-c", SEARCH_CHILD, str(seed)],
+                        cwd=tempfile.gettempdir(),
+                        env={**env_root, "PYTHONPATH": str(root)},
+                        check=True,
+                        capture_output=True,
+                        text=True,
+                    )
+                    row[label] = json.loads(done.stdout.strip().splitlines()[-1])
+                runs.append(row)
+                print(
+                    f"npenas seed {seed}: {row['before']['seconds']:5.1f} s -> {row['now']['seconds']:5.1f} s, "
+                    f"best cell found {row['before']['found']} -> {row['now']['found']}"
+                )
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, check=True)
+    return {
+        "old": old,
+        "seeds": seeds,
+        "runs": runs,
+        "seconds_before": statistics.median(r["before"]["seconds"] for r in runs),
+        "seconds_now": statistics.median(r["now"]["seconds"] for r in runs),
+        "found_before": sum(r["before"]["found"] for r in runs),
+        "found_now": sum(r["now"]["found"] for r in runs),
+    }
 
 
 def _fit_once(root: Path, name: str, seed: int) -> dict:
@@ -210,8 +270,10 @@ def part_nwot(cells: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--part", nargs="+", default=["imports", "gnn", "nwot"], choices=["imports", "gnn", "nwot"])
-    parser.add_argument("--seeds", type=int, default=3, help="seeds of the gnn part")
+    parser.add_argument(
+        "--part", nargs="+", default=["imports", "gnn", "npenas", "nwot"], choices=["imports", "gnn", "npenas", "nwot"]
+    )
+    parser.add_argument("--seeds", type=int, default=3, help="seeds of the gnn and npenas parts")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--cells", type=int, default=40)
     parser.add_argument("--old", default="01ad5c5", help="the commit to compare with (before the speed work)")
@@ -221,12 +283,18 @@ def main() -> None:
         out["imports"] = part_imports(args.old, args.repeats)
     if "gnn" in args.part:
         out["gnn"] = part_gnn(args.old, args.seeds)
+    if "npenas" in args.part:
+        out["npenas"] = part_npenas(args.old, args.seeds)
     if "nwot" in args.part:
         out["nwot"] = part_nwot(args.cells)
     previous = Path(__file__).parent / "results" / "speed.json"
     if previous.is_file():  # keep the parts not run this time (each part records its own command line)
         earlier = json.loads(previous.read_text())
-        kept = {k: {**v, "measured": earlier["date"]} for k, v in earlier.items() if k in ("imports", "gnn", "nwot")}
+        kept = {
+            k: {**v, "measured": earlier["date"]}
+            for k, v in earlier.items()
+            if k in ("imports", "gnn", "npenas", "nwot")
+        }
         out = {**{k: v for k, v in kept.items() if k not in out}, **out}
     print("wrote", write_results("speed.json", out))
 
