@@ -15,9 +15,8 @@ Parts (all by default):
   ``--old`` worktree; seconds per run and whether it found the best-validation cell. Target:
   <= 8 s, the best cell in >= 19 of 20 seeds.
 * ``nwot``: the NASWOT proxy on ``--cells`` NB201 cells (batch 64, CIFAR-10): ``archrank.proxies.nwot``
-  now (the agreement kernel in one matrix product, the network borrowed instead of deep-copied)
-  against a replica of the code before (deep copy, two products per ReLU), alternating per
-  cell in this process; median milliseconds per cell and the largest score difference.
+  of this checkout against the ``--old`` worktree's, whole processes alternating (2 each);
+  median milliseconds per cell and the largest score difference.
   Target: identical scores, >= 15 % faster per cell.
 
 Prints tables and writes benchmarks/results/speed.json. Run it on an otherwise idle machine:
@@ -27,12 +26,14 @@ Prints tables and writes benchmarks/results/speed.json. Run it on an otherwise i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from _machine import write_results
@@ -55,6 +56,20 @@ COMMANDS = {
 }
 
 
+@contextlib.contextmanager
+def old_worktree(old: str) -> Iterator[Path]:
+    """A temporary git worktree of commit ``old`` (the code "before"), removed afterwards."""
+    with tempfile.TemporaryDirectory() as tmp:
+        worktree = Path(tmp) / "old"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(worktree), old], cwd=ROOT, check=True, capture_output=True
+        )
+        try:
+            yield worktree
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, check=True)
+
+
 def _wall(cmd: list[str], root: Path) -> float:
     env = {"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin", "HOME": tempfile.gettempdir()}
     start = time.perf_counter()
@@ -63,20 +78,13 @@ def _wall(cmd: list[str], root: Path) -> float:
 
 
 def part_imports(old: str, repeats: int) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        worktree = Path(tmp) / "old"
-        subprocess.run(
-            ["git", "worktree", "add", "--detach", str(worktree), old], cwd=ROOT, check=True, capture_output=True
-        )
-        try:
-            times: dict[str, dict[str, list[float]]] = {n: {"old": [], "new": []} for n in COMMANDS}
-            for name, cmd in COMMANDS.items():
-                _wall(cmd, ROOT), _wall(cmd, worktree)  # warm the page cache and the .pyc files
-                for _ in range(repeats):
-                    times[name]["old"].append(_wall(cmd, worktree))
-                    times[name]["new"].append(_wall(cmd, ROOT))
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, check=True)
+    with old_worktree(old) as worktree:
+        times: dict[str, dict[str, list[float]]] = {n: {"old": [], "new": []} for n in COMMANDS}
+        for name, cmd in COMMANDS.items():
+            _wall(cmd, ROOT), _wall(cmd, worktree)  # warm the page cache and the .pyc files
+            for _ in range(repeats):
+                times[name]["old"].append(_wall(cmd, worktree))
+                times[name]["new"].append(_wall(cmd, ROOT))
     rows = {}
     print(f"{'command':28s} {'old s':>7s} {'new s':>7s} {'new/old':>8s}")
     for name, t in times.items():
@@ -124,32 +132,17 @@ print(json.dumps({"seconds": seconds, "best": float(runs.score.max()), "found": 
 
 
 def part_npenas(old: str, seeds: int) -> dict:
-    env_root = {"PATH": "/usr/bin:/bin", "HOME": tempfile.gettempdir()}
     runs = []
-    with tempfile.TemporaryDirectory() as tmp:
-        worktree = Path(tmp) / "old"
-        add = ["git", "worktree", "add", "--detach", str(worktree), old]
-        subprocess.run(add, cwd=ROOT, check=True, capture_output=True)
-        try:
-            for seed in range(seeds):
-                row = {"seed": seed}
-                for label, root in (("before", worktree), ("now", ROOT)):
-                    done = subprocess.run(
-                        [sys.executable, "-c", SEARCH_CHILD, str(seed)],
-                        cwd=tempfile.gettempdir(),
-                        env={**env_root, "PYTHONPATH": str(root)},
-                        check=True,
-                        capture_output=True,
-                        text=True,
-                    )
-                    row[label] = json.loads(done.stdout.strip().splitlines()[-1])
-                runs.append(row)
-                print(
-                    f"npenas seed {seed}: {row['before']['seconds']:5.1f} s -> {row['now']['seconds']:5.1f} s, "
-                    f"best cell found {row['before']['found']} -> {row['now']['found']}"
-                )
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, check=True)
+    with old_worktree(old) as worktree:
+        for seed in range(seeds):
+            row = {"seed": seed}
+            for label, root in (("before", worktree), ("now", ROOT)):
+                row[label] = run_child(SEARCH_CHILD, root, seed)
+            runs.append(row)
+            print(
+                f"npenas seed {seed}: {row['before']['seconds']:5.1f} s -> {row['now']['seconds']:5.1f} s, "
+                f"best cell found {row['before']['found']} -> {row['now']['found']}"
+            )
     return {
         "old": old,
         "seeds": seeds,
@@ -161,10 +154,11 @@ def part_npenas(old: str, seeds: int) -> dict:
     }
 
 
-def _fit_once(root: Path, name: str, seed: int) -> dict:
+def run_child(code: str, root: Path, *args: object) -> dict:
+    """Run ``code`` in a fresh process importing archrank from ``root``; the JSON it prints last."""
     env = {"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin", "HOME": tempfile.gettempdir()}
     done = subprocess.run(
-        [sys.executable, "-c", GNN_CHILD, name, str(seed)],
+        [sys.executable, "-c", code, *map(str, args)],
         cwd=tempfile.gettempdir(),
         env=env,
         check=True,
@@ -176,80 +170,60 @@ def _fit_once(root: Path, name: str, seed: int) -> dict:
 
 def part_gnn(old: str, seeds: int) -> dict:
     rows: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        worktree = Path(tmp) / "old"
-        add = ["git", "worktree", "add", "--detach", str(worktree), old]
-        subprocess.run(add, cwd=ROOT, check=True, capture_output=True)
-        try:
-            for name in ("gnn", "ensemble"):
-                runs = []
-                for seed in range(seeds):
-                    before = _fit_once(worktree, name, seed)
-                    now = _fit_once(ROOT, name, seed)
-                    runs.append({"seed": seed, "before": before, "now": now})
-                    print(
-                        f"{name:9s} seed {seed}: fit {before['fit_s']:6.1f} s -> {now['fit_s']:6.1f} s, "
-                        f"tau {before['tau']:.4f} -> {now['tau']:.4f}, "
-                        f"identical predictions: {before['digest'] == now['digest']}"
-                    )
-                rows[name] = {
-                    "runs": runs,
-                    "fit_s_before": statistics.median(r["before"]["fit_s"] for r in runs),
-                    "fit_s_now": statistics.median(r["now"]["fit_s"] for r in runs),
-                    "max_tau_change": max(abs(r["now"]["tau"] - r["before"]["tau"]) for r in runs),
-                    "identical": all(r["now"]["digest"] == r["before"]["digest"] for r in runs),
-                }
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, check=True)
+    with old_worktree(old) as worktree:
+        for name in ("gnn", "ensemble"):
+            runs = []
+            for seed in range(seeds):
+                before = run_child(GNN_CHILD, worktree, name, seed)
+                now = run_child(GNN_CHILD, ROOT, name, seed)
+                runs.append({"seed": seed, "before": before, "now": now})
+                print(
+                    f"{name:9s} seed {seed}: fit {before['fit_s']:6.1f} s -> {now['fit_s']:6.1f} s, "
+                    f"tau {before['tau']:.4f} -> {now['tau']:.4f}, "
+                    f"identical predictions: {before['digest'] == now['digest']}"
+                )
+            rows[name] = {
+                "runs": runs,
+                "fit_s_before": statistics.median(r["before"]["fit_s"] for r in runs),
+                "fit_s_now": statistics.median(r["now"]["fit_s"] for r in runs),
+                "max_tau_change": max(abs(r["now"]["tau"] - r["before"]["tau"]) for r in runs),
+                "identical": all(r["now"]["digest"] == r["before"]["digest"] for r in runs),
+            }
     return {"old": old, "seeds": seeds, "predictors": rows}
 
 
-def nwot_before(model, batch):  # type: ignore[no-untyped-def]
-    """NASWOT as archrank computed it before (01ad5c5): a deep copy of the network, two products per ReLU."""
-    import torch
-    from torch import nn
-
-    from archrank.proxies._common import working_copy
-
-    net = working_copy(model, batch)
-    n = batch.size
-    kernel = torch.zeros((n, n), dtype=torch.float64, device=batch.inputs.device)
-
-    def accumulate(_module, inputs, _output):  # type: ignore[no-untyped-def]
-        c = (inputs[0].detach().reshape(n, -1) > 0).float()
-        kernel.add_((c @ c.mT + (1.0 - c) @ (1.0 - c).mT).double())
-
-    handles = [m.register_forward_hook(accumulate) for m in net.modules() if isinstance(m, nn.ReLU)]
-    try:
-        with torch.no_grad():
-            net(batch.inputs)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return float(torch.linalg.slogdet(kernel).logabsdet)
+NWOT_CHILD = """
+import json, sys, time
+import torch
+import archrank as ar
+from archrank._seeding import torch_seeded
+from archrank.proxies import activation
+cells = int(sys.argv[1])
+space = ar.spaces.get("nb201")
+batch = ar.proxies.input_batch("cifar10", 64, 0, torch.device("cpu"))
+ms, scores = [], []
+for i, arch in enumerate(space.sample(cells + 1, seed=0)):
+    with torch_seeded(0):
+        model = space.build_model(arch)
+    start = time.perf_counter()
+    value = activation.nwot(model, batch)
+    if i:  # the first cell warms up
+        ms.append(1000 * (time.perf_counter() - start))
+        scores.append(value)
+print(json.dumps({"ms": ms, "scores": scores}))
+"""
 
 
-def part_nwot(cells: int) -> dict:
-    import torch
-
-    import archrank as ar
-    from archrank._seeding import torch_seeded
-    from archrank.proxies import activation
-
-    space = ar.spaces.get("nb201")
-    batch = ar.proxies.input_batch("cifar10", 64, 0, torch.device("cpu"))
-    versions = {"before": nwot_before, "now": activation.nwot}
-    ms: dict[str, list[float]] = {k: [] for k in versions}
-    scores: dict[str, list[float]] = {k: [] for k in versions}
-    for i, arch in enumerate(space.sample(cells + 1, seed=0)):
-        with torch_seeded(0):
-            model = space.build_model(arch)
-        for label, fn in versions.items() if i % 2 else reversed(versions.items()):
-            start = time.perf_counter()
-            value = fn(model, batch)
-            if i:  # the first cell warms up
-                ms[label].append(1000 * (time.perf_counter() - start))
-                scores[label].append(value)
+def part_nwot(old: str, cells: int, repeats: int = 2) -> dict:
+    """archrank.proxies.nwot of this checkout and of the ``old`` worktree, whole processes alternating."""
+    ms: dict[str, list[float]] = {"before": [], "now": []}
+    scores: dict[str, list[float]] = {}
+    with old_worktree(old) as worktree:
+        for _ in range(repeats):
+            for label, root in (("before", worktree), ("now", ROOT)):
+                result = run_child(NWOT_CHILD, root, cells)
+                ms[label] += result["ms"]
+                scores[label] = result["scores"]
     before, now = statistics.median(ms["before"]), statistics.median(ms["now"])
     pairs = list(zip(scores["before"], scores["now"], strict=True))
     identical = all(a == b for a, b in pairs)
@@ -259,7 +233,9 @@ def part_nwot(cells: int) -> dict:
         f"({100 * (1 - now / before):.1f} % faster), scores identical: {identical} (max |diff| {diff:g})"
     )
     return {
+        "old": old,
         "cells": cells,
+        "repeats": repeats,
         "ms_before": before,
         "ms_now": now,
         "faster_pct": 100 * (1 - now / before),
@@ -270,9 +246,7 @@ def part_nwot(cells: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--part", nargs="+", default=["imports", "gnn", "npenas", "nwot"], choices=["imports", "gnn", "npenas", "nwot"]
-    )
+    parser.add_argument("--part", nargs="+", default=list(PARTS), choices=PARTS)
     parser.add_argument("--seeds", type=int, default=3, help="seeds of the gnn and npenas parts")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--cells", type=int, default=40)
@@ -286,7 +260,7 @@ def main() -> None:
     if "npenas" in args.part:
         out["npenas"] = part_npenas(args.old, args.seeds)
     if "nwot" in args.part:
-        out["nwot"] = part_nwot(args.cells)
+        out["nwot"] = part_nwot(args.old, args.cells)
     previous = Path(__file__).parent / "results" / "speed.json"
     if previous.is_file():  # keep the parts not run this time (each part records its own command line)
         earlier = json.loads(previous.read_text())
