@@ -590,7 +590,7 @@ def search_command(
                 store=store,
                 executor="inline",
                 **hyperparameters[name],
-            )
+            ).frame()
             runs.setdefault(name, []).append(table.assign(strategy=name, seed=seed))
     summary = search.final_summary(runs, reports[0] if reports else None)
     typer.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))

@@ -138,7 +138,7 @@ def one_run(space: str, label: str, seed: int) -> tuple[str, str, int, Any, floa
         executor="inline",
         progress=False,
         **hp,
-    )
+    ).frame()
     return space, label, seed, table, time.perf_counter() - t0
 
 

@@ -125,6 +125,7 @@ start = time.perf_counter()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     runs = ar.search.run("npenas", "nb201", oracle, budget=100, seed=seed, progress=False)
+    runs = runs.frame() if hasattr(runs, "frame") else runs  # the old worktree returned the frame
 seconds = time.perf_counter() - start
 best = float(bench.values("valid_accuracy", 200).max())
 print(json.dumps({"seconds": seconds, "best": float(runs.score.max()), "found": float(runs.score.max()) == best}))

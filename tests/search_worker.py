@@ -28,7 +28,7 @@ def search(store: str | None, budget: int):  # type: ignore[no-untyped-def]
         progress=False,
         population_size=8,
         sample_size=3,
-    )
+    ).frame()
 
 
 if __name__ == "__main__":

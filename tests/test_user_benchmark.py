@@ -163,12 +163,12 @@ def test_a_search_through_a_benchmark_oracle() -> None:
     oracle = ar.search.BenchmarkOracle(bench, metric="score", report=("params",))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        history = ar.search.run("npenas", macro, oracle, budget=25, seed=0)
+        history = ar.search.run("npenas", macro, oracle, budget=25, seed=0).frame()
     best = bench.values("score").max()
     assert len(history) == 25 and history.score.max() == best
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        rand = ar.search.run("random", macro, oracle, budget=25, seed=0)
+        rand = ar.search.run("random", macro, oracle, budget=25, seed=0).frame()
     assert set(rand.arch) <= {str(a) for a in bench.archs()}
 
 

@@ -50,7 +50,9 @@ def load(name: str | SearchSpace, dataset: str = "cifar10", data_dir: str | Path
     ds = dataset_name(dataset, space.tables) if isinstance(dataset, str) else None
     if ds is None:
         raise UnknownChoiceError(f"dataset of {space.name}", dataset, space.tables)
-    return space.load_table(ds, Path(data_dir) if data_dir is not None else None)
+    bench = space.load_table(ds, Path(data_dir) if data_dir is not None else None)
+    bench._reload = (space, ds, data_dir)  # pickles load the bundled table again instead of copying it
+    return bench
 
 
 __all__ = ["Benchmark", "MetricInfo", "load", "names", "read_architectures", "read_results"]

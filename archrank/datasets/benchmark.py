@@ -33,6 +33,14 @@ class Benchmark:
     results with :meth:`from_frame` / :meth:`from_csv`.
     """
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        reload = self.__dict__.get("_reload")
+        if reload is None:  # a user's table: pickled as it is (fails if its row map is a local function)
+            return super().__reduce_ex__(protocol)
+        from archrank.datasets import load
+
+        return load, reload
+
     @classmethod
     def from_frame(
         cls,

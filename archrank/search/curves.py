@@ -9,8 +9,15 @@ import numpy as np
 import pandas as pd
 
 
-def best_so_far_matrix(runs: Sequence[pd.DataFrame], budget: int | None = None) -> np.ndarray:
-    """(runs, queries) best score after each query; a run shorter than ``budget`` keeps its last value."""
+def _frame(run: Any) -> pd.DataFrame:
+    """A run's table: a :class:`archrank.search.SearchResult` or its ``frame()``."""
+    return run.frame() if hasattr(run, "frame") else run
+
+
+def best_so_far_matrix(runs: Sequence[Any], budget: int | None = None) -> np.ndarray:
+    """(runs, queries) best score after each query; a run shorter than ``budget`` keeps its last value.
+    ``runs``: SearchResults or their frames."""
+    runs = [_frame(r) for r in runs]
     n = budget or max(len(r) for r in runs)
     out = np.full((len(runs), n), np.nan)
     for i, r in enumerate(runs):
@@ -21,10 +28,12 @@ def best_so_far_matrix(runs: Sequence[pd.DataFrame], budget: int | None = None) 
     return out
 
 
-def final_summary(runs: Mapping[str, Sequence[pd.DataFrame]], report: str | None = None) -> pd.DataFrame:
-    """Per strategy: mean and std of the best score found and, with ``report``, of that cell's reported metric."""
+def final_summary(runs: Mapping[str, Sequence[Any]], report: str | None = None) -> pd.DataFrame:
+    """Per strategy: mean and std of the best score found and, with ``report``, of that cell's reported metric.
+    ``runs``: label -> SearchResults (or their frames)."""
     rows = []
-    for label, tables in runs.items():
+    for label, results in runs.items():
+        tables = [_frame(r) for r in results]
         best = [float(t["score"].max()) for t in tables]
         row: dict[str, Any] = {
             "strategy": label,
@@ -39,7 +48,7 @@ def final_summary(runs: Mapping[str, Sequence[pd.DataFrame]], report: str | None
     return pd.DataFrame(rows)
 
 
-def plot_best_so_far(runs: Mapping[str, Sequence[pd.DataFrame]], ax: Any = None, ylabel: str = "best score") -> Any:
+def plot_best_so_far(runs: Mapping[str, Sequence[Any]], ax: Any = None, ylabel: str = "best score") -> Any:
     """Mean +/- std over runs of the best score so far against the number of queries, one curve per strategy."""
     import matplotlib.pyplot as plt
 

@@ -1,18 +1,28 @@
-"""Predictor-guided strategies: fit a predictor on what was evaluated, evaluate only the most promising.
+"""Predictor-guided search: fit a predictor on what was evaluated, evaluate only the most promising.
 
-Every iteration (after ``initial`` random architectures) refits the predictor on all successful
-evaluations, builds a pool of ``pool_size`` new candidates by mutating the ``parents`` best
-architectures (random ones fill the pool if mutations run dry), scores the pool with an
-acquisition function and proposes the ``per_iteration`` best candidates.
+:class:`GuidedSearch` (``"guided"``) is made of three parts chosen independently:
+
+- a **candidate pool** (``pool=``): ``"mutation"`` (mutations of the ``parents`` best
+  architectures; random ones fill up if mutations run dry), ``"random"``, or ``"both"`` (half each);
+- a **predictor** (``predictor=``): a name of :func:`archrank.predictors.names` (built with
+  ``predictor_params``) or any estimator with ``predict(X, return_std=True)``: an archrank
+  predictor is fitted on the architectures, any other (e.g. scikit-learn's
+  ``GaussianProcessRegressor``) on the ``encoding`` of them; it is cloned and refitted on all
+  successful evaluations every iteration;
+- an **acquisition** (``acquisition=``, see :mod:`archrank.search.acquisitions`): ``mean``,
+  ``ei``, ``ucb``, ``thompson``, ``qlognei`` or any registered one, with ``acquisition_params``.
+
+After ``initial`` random architectures, every iteration builds a pool of ``pool_size`` new
+candidates, scores it and proposes the ``per_iteration`` best. The published methods are presets:
 
 - ``npenas`` (Wei et al., "NPENAS: Neural Predictor Guided Evolution for NAS", TNNLS 2022): the
-  GIN predictor; ``variant="np"`` ranks by the predicted mean (NPENAS-NP), ``"bo"`` by expected
-  improvement from the ensemble's mean and spread (NPENAS-BO).
+  GIN predictor on mutations; ``variant="np"`` ranks by the predicted mean (acquisition ``mean``,
+  NPENAS-NP), ``"bo"`` by expected improvement from the ensemble's mean and spread (``ei``).
 - ``bananas`` (White et al., "BANANAS", AAAI 2021): the MLP ensemble on the path encoding and
-  independent Thompson sampling (one normal draw per candidate from mean and std).
-- ``bo``: the exact GP of :mod:`archrank.predictors` with a BoTorch acquisition function over the
+  independent Thompson sampling (``thompson``).
+- ``bo``: the exact GP of :mod:`archrank.predictors` with BoTorch's acquisition over the
   pool: ``"ucb"`` (the default, UpperConfidenceBound with ``beta``), ``"ei"``
-  (LogExpectedImprovement over the best posterior mean seen) or ``"qlognei"`` (batch
+  (LogExpectedImprovement over the best evaluated score) or ``"qlognei"`` (batch
   qLogNoisyExpectedImprovement, greedy sequential selection by ``optimize_acqf_discrete``). By
   default the GP works on the ``gnn_embedding`` encoding (a GIN trained on the evaluations so
   far, refitted every iteration: deep-kernel BO); ``predictor_params={"encoding": "categorical"}``
@@ -35,19 +45,42 @@ the shipped table where there is one, else the evaluated architectures' scores).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
-from scipy import stats
 
+from archrank.errors import UnknownChoiceError
+from archrank.search.acquisitions import Acquisition, AcquisitionContext, make_acquisition
 from archrank.search.strategies import Strategy
 from archrank.spaces.base import SearchSpace
 
+POOLS = ("mutation", "random", "both")
 
-class PredictorGuided(Strategy):
-    """Shared loop of the predictor-guided strategies; subclasses define ``_acquire``."""
 
-    predictor_name = "gnn"
+class _EncodedEstimator:
+    """A plain estimator (no architecture support) fitted on the ``encoding`` of architectures."""
+
+    def __init__(self, estimator: Any, encoding: str, space: SearchSpace) -> None:
+        self.estimator, self.encoding, self.space = estimator, encoding, space
+
+    def fit(self, archs: Sequence[Any], y: np.ndarray) -> _EncodedEstimator:
+        from archrank.encodings import make_encoder
+
+        self.encoder_ = make_encoder(self.encoding, space=self.space).fit(archs, y)
+        self.estimator.fit(self.encoder_.transform(archs), y)
+        return self
+
+    def predict(self, archs: Sequence[Any], return_std: bool = False) -> Any:
+        X = self.encoder_.transform(archs)
+        return self.estimator.predict(X, return_std=True) if return_std else self.estimator.predict(X)
+
+
+class GuidedSearch(Strategy):
+    """Predictor-guided search from a candidate pool, a predictor and an acquisition (module docstring)."""
+
+    name = "guided"
+    default_predictor = "gnn"
+    default_acquisition = "mean"
 
     def __init__(
         self,
@@ -58,7 +91,12 @@ class PredictorGuided(Strategy):
         per_iteration: int = 10,
         pool_size: int = 100,
         parents: int = 10,
+        pool: str = "mutation",
+        predictor: Any = None,
         predictor_params: dict[str, Any] | None = None,
+        encoding: str = "adjacency_one_hot",
+        acquisition: Any = None,
+        acquisition_params: dict[str, Any] | None = None,
         warm_start: int = 0,
         prefilter: int = 0,
         proxies: Sequence[str] = ("nwot", "synflow"),
@@ -74,14 +112,33 @@ class PredictorGuided(Strategy):
             raise ValueError(f"prefilter ({prefilter}) must be 0 or at least pool_size ({pool_size})")
         if (warm_start or prefilter or proxy_features) and not proxies:
             raise ValueError("warm_start, prefilter and proxy_features need at least one zero-cost proxy")
+        if pool not in POOLS:
+            raise UnknownChoiceError("candidate pool", pool, POOLS)
         self.initial, self.per_iteration, self.pool_size, self.parents = initial, per_iteration, pool_size, parents
+        self.pool = pool
+        self.predictor = self.default_predictor if predictor is None else predictor
+        if isinstance(self.predictor, str):
+            from archrank.predictors import names as predictor_names
+
+            if self.predictor not in predictor_names():
+                raise UnknownChoiceError("predictor", self.predictor, predictor_names())
+        elif not (hasattr(self.predictor, "fit") and hasattr(self.predictor, "predict")):
+            raise TypeError(f"predictor must be a name or an estimator with fit/predict, not {self.predictor!r}")
         self.predictor_params = dict(predictor_params or {})
+        self.encoding = encoding
+        self.acquisition: Acquisition = make_acquisition(
+            self.default_acquisition if acquisition is None else acquisition, **dict(acquisition_params or {})
+        )
         self.warm_start, self.prefilter = warm_start, prefilter
         self.proxies, self.proxy_dataset, self.proxy_features = list(proxies), proxy_dataset, bool(proxy_features)
         self.warm_queue: list[Any] | None = None
         self.queue: list[Any] = []
         self.proposed = 0
         self.iterations = 0
+
+    def observe(self, arch: Any) -> None:
+        super().observe(arch)
+        self.proposed += 1  # an evaluation from outside counts towards the initial random ones
 
     def _is_new(self, arch: Any) -> bool:
         return self.space.canonical(arch) not in self.seen and bool(self.allowed(arch))
@@ -107,10 +164,7 @@ class PredictorGuided(Strategy):
                 pool[key] = arch
         return pool
 
-    def candidate_pool(self) -> list[Any]:
-        """Up to ``pool_size`` distinct, new, allowed mutations of the best architectures (random ones
-        fill up); with ``prefilter``, the ``pool_size`` best by proxy rank out of ``prefilter`` such."""
-        size = self.prefilter or self.pool_size
+    def _mutation_pool(self, size: int) -> dict[Any, Any]:
         pool: dict[Any, Any] = {}
         parents = [a for a, _ in self.ranked()[: self.parents]]
         for attempt in range(20 * size):
@@ -120,10 +174,35 @@ class PredictorGuided(Strategy):
             key = self.space.canonical(child)
             if key not in pool and self._is_new(child):
                 pool[key] = child
-        candidates = list(self._random_pool(size, pool).values())
+        return pool
+
+    def candidate_pool(self) -> list[Any]:
+        """Up to ``pool_size`` distinct, new, allowed candidates of the ``pool`` kind (random ones fill
+        up); with ``prefilter``, the ``pool_size`` best by proxy rank out of ``prefilter`` such."""
+        size = self.prefilter or self.pool_size
+        mutations = {"mutation": size, "both": size // 2, "random": 0}[self.pool]
+        found = self._mutation_pool(mutations) if mutations else {}
+        candidates = list(self._random_pool(size, found).values())
         if self.prefilter and len(candidates) > self.pool_size:
             candidates = self.proxy_order(candidates)[: self.pool_size]
         return candidates
+
+    def _new_model(self, seed: int) -> Any:
+        from archrank import predictors
+
+        if isinstance(self.predictor, str):
+            return predictors.make(self.predictor, space=self.space, random_state=seed, **self.predictor_params)
+        from sklearn.base import clone
+
+        model = clone(self.predictor)
+        params = model.get_params() if hasattr(model, "get_params") else {}
+        settings = {k: v for k, v in (("random_state", seed), ("space", self.space)) if k in params}
+        settings.update(self.predictor_params)
+        if settings:
+            model.set_params(**settings)
+        if "space" in params:  # an archrank predictor: it reads architectures
+            return model
+        return _EncodedEstimator(model, self.encoding, self.space)
 
     def fit_predictor(self) -> Any:
         from archrank import predictors
@@ -131,7 +210,7 @@ class PredictorGuided(Strategy):
         archs = [a for a, _ in self.results]
         y = np.array([v for _, v in self.results])
         seed = int(self.rng.integers(2**31 - 1))
-        model = predictors.make(self.predictor_name, space=self.space, random_state=seed, **self.predictor_params)
+        model = self._new_model(seed)
         if self.proxy_features:
             model = predictors.make(
                 "proxy_features",
@@ -146,7 +225,10 @@ class PredictorGuided(Strategy):
 
     def _acquire(self, model: Any, pool: list[Any]) -> list[Any]:
         """The pool, most promising first."""
-        raise NotImplementedError
+        context = AcquisitionContext(
+            self.rng, [a for a, _ in self.results], np.array([v for _, v in self.results]), self.per_iteration
+        )
+        return [pool[i] for i in self.acquisition.order(model, pool, context)]
 
     def _select(self) -> list[Any]:
         self.iterations += 1
@@ -182,72 +264,44 @@ class PredictorGuided(Strategy):
                 return self.random_new()
 
 
-def _best_first(values: np.ndarray, pool: list[Any]) -> list[Any]:
-    order = np.argsort(-values, kind="stable")
-    return [pool[i] for i in order]
+#: kept for code that subclassed the earlier name
+PredictorGuided = GuidedSearch
 
 
-class NPENAS(PredictorGuided):
+class NPENAS(GuidedSearch):
+    """Preset: the GIN predictor on mutations, ranked by the predicted mean (``variant="np"``) or EI (``"bo"``)."""
+
     name = "npenas"
+    variants: ClassVar[dict[str, str]] = {"np": "mean", "bo": "ei"}
 
     def __init__(self, *args: Any, variant: str = "np", **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if variant not in ("np", "bo"):
+        if variant not in self.variants:
             raise ValueError(f"variant must be 'np' or 'bo', got {variant!r}")
+        kwargs.setdefault("acquisition", self.variants[variant])
+        super().__init__(*args, **kwargs)
         self.variant = variant
 
-    def _acquire(self, model: Any, pool: list[Any]) -> list[Any]:
-        mean, std = model.predict(pool, return_std=True)
-        if self.variant == "np":
-            return _best_first(mean, pool)
-        best = max(v for _, v in self.results)
-        z = (mean - best) / np.maximum(std, 1e-9)
-        ei = (mean - best) * stats.norm.cdf(z) + std * stats.norm.pdf(z)
-        return _best_first(ei, pool)
 
+class BANANAS(GuidedSearch):
+    """Preset: the MLP ensemble (path encoding) with independent Thompson sampling."""
 
-class BANANAS(PredictorGuided):
     name = "bananas"
-    predictor_name = "mlp_ensemble"
-
-    def _acquire(self, model: Any, pool: list[Any]) -> list[Any]:
-        mean, std = model.predict(pool, return_std=True)
-        return _best_first(self.rng.normal(mean, std), pool)
+    default_predictor = "mlp_ensemble"
+    default_acquisition = "thompson"
 
 
-class BayesOpt(PredictorGuided):
+class BayesOpt(GuidedSearch):
+    """Preset: the exact GP on GIN embeddings with BoTorch's UCB (``beta``), EI or qLogNEI (or any
+    registered acquisition)."""
+
     name = "bo"
-    predictor_name = "gp"
+    default_predictor = "gp"
+    default_acquisition = "ucb"
 
-    def __init__(self, *args: Any, acquisition: str = "ucb", beta: float = 2.0, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args: Any, acquisition: Any = "ucb", beta: float = 2.0, **kwargs: Any) -> None:
+        params = dict(kwargs.pop("acquisition_params", None) or {})
+        if acquisition == "ucb":
+            params.setdefault("beta", beta)
+        super().__init__(*args, acquisition=acquisition, acquisition_params=params, **kwargs)
         self.predictor_params = {"encoding": "gnn_embedding", **self.predictor_params}
-        if acquisition not in ("ei", "ucb", "qlognei"):
-            raise ValueError(f"acquisition must be 'ei', 'ucb' or 'qlognei', got {acquisition!r}")
-        self.acquisition, self.beta = acquisition, beta
-
-    def _acquire(self, model: Any, pool: list[Any]) -> list[Any]:
-        import torch
-        from botorch.acquisition import LogExpectedImprovement, UpperConfidenceBound, qLogNoisyExpectedImprovement
-        from botorch.optim import optimize_acqf_discrete
-        from botorch.sampling import SobolQMCNormalSampler
-
-        gp = model.model_
-        x_pool = model.to_model_inputs(pool)
-        x_train = model.to_model_inputs([a for a, _ in self.results])
-        with torch.no_grad():
-            if self.acquisition == "qlognei":
-                sampler = SobolQMCNormalSampler(torch.Size([256]), seed=int(self.rng.integers(2**31 - 1)))
-                acq = qLogNoisyExpectedImprovement(gp, X_baseline=x_train, sampler=sampler)
-                k = min(self.per_iteration, len(pool))
-                chosen, _ = optimize_acqf_discrete(acq, q=k, choices=x_pool, unique=True)
-                rows = [int(torch.nonzero((x_pool == c).all(dim=1))[0, 0]) for c in chosen]
-                rest = [i for i in range(len(pool)) if i not in rows]
-                return [pool[i] for i in rows + rest]
-            if self.acquisition == "ei":
-                best_f = gp.posterior(x_train).mean.max()
-                acq = LogExpectedImprovement(gp, best_f=best_f)
-            else:
-                acq = UpperConfidenceBound(gp, beta=self.beta)
-            values = acq(x_pool.unsqueeze(1)).numpy()
-        return _best_first(values, pool)
+        self.beta = beta

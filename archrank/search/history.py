@@ -90,34 +90,18 @@ class SearchHistory:
         rows = self._conn.execute(
             "SELECT iteration, arch, score, cost, error, info FROM evaluations WHERE run_key=? ORDER BY seq", (key,)
         )
-        return [
-            (
-                int(it),
-                Evaluation(arch, math.nan if score is None else float(score), float(cost), error, json.loads(info)),
-            )
-            for it, arch, score, cost, error, info in rows
-        ]
+        return [(int(it), _evaluation(*rest)) for it, *rest in rows]
 
     def by_position(self, key: str) -> dict[int, Evaluation]:
         """Evaluation number -> evaluation of run ``key`` (a killed batch can leave gaps)."""
         rows = self._conn.execute("SELECT seq, arch, score, cost, error, info FROM evaluations WHERE run_key=?", (key,))
-        return {
-            int(seq): Evaluation(
-                arch, math.nan if score is None else float(score), float(cost), error, json.loads(info)
-            )
-            for seq, arch, score, cost, error, info in rows
-        }
+        return {int(seq): _evaluation(*rest) for seq, *rest in rows}
 
     def frame(self, key: str) -> pd.DataFrame:
-        """One row per evaluation: iteration, arch, score, cost, error, info columns, best score so far."""
-        rows = [
-            {"iteration": it, "arch": e.arch, "score": e.score, "cost": e.cost, "error": e.error, **e.info}
-            for it, e in self.evaluations(key)
-        ]
-        table = pd.DataFrame(rows, columns=None if rows else ["iteration", "arch", "score", "cost", "error"])
-        best = table["score"].astype(float).fillna(-math.inf).cummax()
-        table["best_so_far"] = best.where(best > -math.inf)  # NaN until the first successful evaluation
-        return table
+        """One row per evaluation of run ``key`` (see :func:`archrank.search.result.evaluations_frame`)."""
+        from archrank.search.result import evaluations_frame
+
+        return evaluations_frame(self.evaluations(key))
 
     def elapsed(self, key: str) -> float:
         """Wall seconds from the creation of run ``key`` to its last recorded evaluation (NaN if none);

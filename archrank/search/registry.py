@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 
 from archrank.errors import UnknownChoiceError
-from archrank.search.guided import BANANAS, NPENAS, BayesOpt
+from archrank.search.guided import BANANAS, NPENAS, BayesOpt, GuidedSearch
 from archrank.search.strategies import LocalSearch, RandomSearch, RegularizedEvolution, SearchWarning, Strategy
 from archrank.spaces.base import SearchSpace
 
 STRATEGIES: dict[str, type[Strategy]] = {
-    s.name: s for s in (RandomSearch, RegularizedEvolution, LocalSearch, NPENAS, BANANAS, BayesOpt)
+    s.name: s for s in (RandomSearch, RegularizedEvolution, LocalSearch, NPENAS, BANANAS, BayesOpt, GuidedSearch)
 }
 
 

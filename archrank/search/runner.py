@@ -19,12 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from tqdm.auto import tqdm
 
 from archrank.search.history import SearchHistory
+from archrank.search.optimizer import Optimizer
 from archrank.search.oracles import BenchmarkOracle, Evaluation, Oracle
-from archrank.search.registry import make_strategy
+from archrank.search.result import SearchResult
 from archrank.search.strategies import SearchExhausted, SearchWarning
 from archrank.spaces import SpaceLike, resolve_space
 
@@ -161,7 +161,7 @@ def run(
     batch_size: int | None = None,
     progress: bool = True,
     **hyperparameters: Any,
-) -> pd.DataFrame:
+) -> SearchResult:
     """Search ``space`` with ``strategy`` until ``budget`` evaluations or ``seconds`` of oracle cost.
 
     ``store``: a SQLite file (or open :class:`SearchHistory`) that keeps every evaluation; with
@@ -170,8 +170,10 @@ def run(
     larger budget extends it. ``executor`` runs the oracle calls (see :func:`resolve_executor`;
     a Dask ``Client`` spreads them over a cluster); ``batch_size`` proposals (default: one per
     worker) are evaluated at once, and their results are told to the strategy in proposal
-    order, so the run does not depend on which worker finishes first. Returns one row per
-    evaluation (iteration, arch, score, cost, error, reported metrics, best score so far).
+    order, so the run does not depend on which worker finishes first. Returns a
+    :class:`SearchResult`: ``.best()`` (arch, score, reported metrics), ``.frame()`` (one row per
+    evaluation: iteration, arch, score, cost, error, reported metrics, best score so far) and
+    ``.curve()``. The strategy is driven through :class:`archrank.search.Optimizer`.
     """
     sp = resolve_space(space)
     if budget is None and seconds is None:
@@ -187,7 +189,7 @@ def run(
         raise ValueError(f"the oracle evaluates {oracle_space.name} architectures, but the search space is {sp.name}")
     # built before any worker starts: an unknown strategy or hyperparameter fails at once
     choices = oracle.choices() if hasattr(oracle, "choices") else None
-    strat = make_strategy(strategy, sp, int(seed), oracle.contains, choices=choices, **hyperparameters)
+    opt = Optimizer(strategy, sp, int(seed), allowed=oracle.contains, choices=choices, **hyperparameters)
     pool, n_workers, own_pool = resolve_executor(executor, oracle, workers)
     batch_size = n_workers if batch_size is None else batch_size
     config = run_config(strategy, sp, oracle, seed, batch_size, hyperparameters)
@@ -206,7 +208,7 @@ def run(
         while not done():
             n = batch_size if budget is None else min(batch_size, budget - len(rows))
             try:
-                proposals = strat.ask(n)
+                proposals = opt.ask(n)
             except SearchExhausted as err:
                 if not rows:
                     raise
@@ -223,7 +225,7 @@ def run(
                 history,
                 key,  # type: ignore[arg-type]
             )
-            strat.tell(proposals, evaluations)
+            opt.tell(proposals, evaluations)
             for ev in evaluations:
                 rows.append((iteration, ev))
                 spent += ev.cost
@@ -237,12 +239,4 @@ def run(
             history.close()
         if own_pool:
             pool.shutdown(cancel_futures=True)
-    table = pd.DataFrame(
-        [
-            {"iteration": it, "arch": e.arch, "score": e.score, "cost": e.cost, "error": e.error, **e.info}
-            for it, e in rows
-        ]
-    )
-    best = table["score"].astype(float).fillna(-math.inf).cummax()
-    table["best_so_far"] = best.where(best > -math.inf)
-    return table
+    return SearchResult(sp, tuple(rows), config)

@@ -85,6 +85,11 @@ class Strategy(ABC):
         return sorted(self.results, key=lambda r: -r[1])
 
     # --- interface ------------------------------------------------------------------------
+    def observe(self, arch: Any) -> None:
+        """``arch`` was evaluated without being proposed here (told from outside, e.g. by a host tool's
+        other workers): it is never proposed, and its evaluation follows through :meth:`tell`."""
+        self.seen.add(self.space.canonical(arch))
+
     @abstractmethod
     def ask(self, n: int) -> list[Any]:
         """``n`` new architectures to evaluate next."""
@@ -150,6 +155,10 @@ class RegularizedEvolution(Strategy):
                 out.append(self.mutate_new(parent))
             self.started += 1
         return out
+
+    def observe(self, arch: Any) -> None:
+        super().observe(arch)
+        self.started += 1
 
     def tell(self, archs: Sequence[Any], evaluations: Sequence[Evaluation]) -> None:
         super().tell(archs, evaluations)
