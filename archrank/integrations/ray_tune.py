@@ -66,7 +66,10 @@ class ArchrankSearcher(Searcher):
 
     def suggest(self, trial_id: str) -> dict[str, Any] | None:
         if self._metric is None or self._mode is None:
-            raise ValueError("ArchrankSearcher needs metric= and mode= (here or in tune.TuneConfig)")
+            raise ValueError(
+                "ArchrankSearcher needs metric= and mode=: pass them to it (Ray hands a TuneConfig's metric and mode "
+                "to a searcher only when the Tuner has a param_space)"
+            )
         try:
             (arch,) = self.optimizer.ask(1)
         except SearchExhausted:
