@@ -318,7 +318,8 @@ def report(payload: dict[str, Any], command: str) -> str:
             )
         lines += [
             "",
-            "Paired by seed, one-sided Wilcoxon signed-rank test (zsplit ties) that archrank's test accuracy is higher:",
+            "Paired by seed, one-sided Wilcoxon signed-rank test (zsplit ties) that archrank's test accuracy is "
+            "higher:",
             "",
             "| archrank | host's own | pairs | mean diff | wins / ties / losses | p |",
             "|---|---|---|---|---|---|",

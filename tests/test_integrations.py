@@ -268,3 +268,22 @@ def test_ray_searcher_saves_and_restores(oracle, tmp_path) -> None:  # type: ign
     assert again.optimizer.result().frame()["score"].isna().sum() == 1
     with pytest.raises(ValueError, match="mode must be 'max' or 'min'"):
         ArchrankSearcher("nb201", mode="maximize")
+
+
+def test_host_scores_of_the_wrong_type_are_named(oracle) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("ray")
+    pytest.importorskip("syne_tune")
+    from archrank.integrations.ray_tune import ArchrankSearcher as RaySearcher
+    from archrank.integrations.syne_tune import ArchrankSearcher as SyneSearcher
+    from archrank.integrations.syne_tune import config_space
+
+    ray_searcher = RaySearcher("nb201", "random", metric="acc", mode="max")
+    ray_searcher.suggest("a")
+    with pytest.raises(TypeError, match=r"trial a reported acc='91\.2' \(str\), not a number"):
+        ray_searcher.on_trial_complete("a", {"acc": "91.2"})
+    syne = SyneSearcher(config_space("nb201"), "nb201", "random")
+    config = syne.suggest()
+    with pytest.raises(TypeError, match="trial 0 reported str"):
+        syne.on_trial_complete(0, config, "bad")
+    syne.on_trial_complete(0, config, float("nan"))  # NaN: a failed evaluation, recorded
+    assert len(syne.optimizer) == 1 and syne.optimizer.result().frame()["score"].isna().all()

@@ -100,7 +100,7 @@ class ArchrankSampler(BaseSampler):
         return {}
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
-        if study._is_multi_objective():
+        if len(study.directions) > 1:
             raise ValueError("ArchrankSampler optimises one objective; this study has several directions")
         if "fixed_params" in trial.system_attrs:  # an enqueued trial: its parameters are given
             return

@@ -15,6 +15,7 @@ wait for no result, and completed trials are told in the order they finish. ``sa
 from __future__ import annotations
 
 import math
+import numbers
 import pickle
 from collections.abc import Sequence
 from typing import Any
@@ -84,7 +85,10 @@ class ArchrankSearcher(Searcher):
         score = None
         if not error and result is not None and self._metric in result:
             value = result[self._metric]
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                kind = type(value).__name__
+                raise TypeError(f"trial {trial_id} reported {self._metric}={value!r} ({kind}), not a number")
+            if math.isfinite(value):  # NaN / inf: a failed evaluation
                 score = float(value) if self._mode == "max" else -float(value)
         self.optimizer.tell([arch], [score])
 

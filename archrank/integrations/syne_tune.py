@@ -18,6 +18,7 @@ separate scikit-learn surrogate searcher to plug one into.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -91,8 +92,10 @@ class ArchrankSearcher(SingleObjectiveBaseSearcher):
         arch = self._arch(config)
         if self.optimizer.told(arch):
             return
+        if isinstance(metric, bool) or not isinstance(metric, numbers.Real):
+            raise TypeError(f"trial {trial_id} reported {type(metric).__name__} {metric!r}, not a number")
         value = float(metric)
-        score = -value if math.isfinite(value) else None
+        score = -value if math.isfinite(value) else None  # NaN / inf: a failed evaluation
         self.optimizer.tell([arch], [score], [{"trial_id": float(trial_id)}])
         self._trials.pop(trial_id, None)
 
