@@ -206,3 +206,32 @@ def test_presets_are_the_guided_search_with_their_parts() -> None:
     bo = Optimizer("bo", "nb201", beta=3.0).strategy
     assert (bo.predictor, bo.acquisition.name, bo.acquisition.beta) == ("gp", "ucb", 3.0)
     assert bo.predictor_params["encoding"] == "gnn_embedding"
+
+
+def test_a_registered_strategy_works_everywhere(oracle) -> None:  # type: ignore[no-untyped-def]
+    from archrank.search.strategies import STRATEGIES, Strategy
+
+    @ar.search.register_strategy
+    class Mutator(Strategy):
+        """Mutates the best so far (random until something scored)."""
+
+        name = "test_mutator"
+
+        def __init__(self, space, rng, allowed, start: int = 3) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(space, rng, allowed)
+            self.start = start
+
+        def ask(self, n):  # type: ignore[no-untyped-def]
+            best = self.ranked()
+            return [self.mutate_new(best[0][0]) if len(best) >= self.start else self.random_new() for _ in range(n)]
+
+    try:
+        assert "test_mutator" in ar.search.names()
+        result = ar.search.run("test_mutator", "nb201", oracle, budget=12, seed=0, progress=False, start=4)
+        assert len(set(result.frame()["arch"])) == 12
+        with pytest.raises(ar.UnknownChoiceError, match="hyperparameter of the 'test_mutator' strategy"):
+            Optimizer("test_mutator", "nb201", begin=2)
+        with pytest.raises(ValueError, match="registered already"):
+            ar.search.register_strategy(type("Other", (Mutator,), {"name": "test_mutator"}))
+    finally:
+        STRATEGIES.pop("test_mutator")

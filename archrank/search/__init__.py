@@ -19,10 +19,10 @@ from archrank.search.curves import best_so_far_matrix, final_summary, plot_best_
 from archrank.search.history import SearchHistory
 from archrank.search.optimizer import Optimizer, OptimizerStateError
 from archrank.search.oracles import BenchmarkOracle, Evaluation, Oracle, TrainingOracle
-from archrank.search.registry import STRATEGIES, make_strategy, names
+from archrank.search.registry import make_strategy, names
 from archrank.search.result import Best, SearchResult, evaluations_frame
 from archrank.search.runner import ResumeMismatchError, run, run_config
-from archrank.search.strategies import SearchExhausted, SearchWarning, Strategy
+from archrank.search.strategies import STRATEGIES, SearchExhausted, SearchWarning, Strategy, register_strategy
 
 __all__ = [
     "STRATEGIES",
@@ -50,6 +50,7 @@ __all__ = [
     "names",
     "plot_best_so_far",
     "register_acquisition",
+    "register_strategy",
     "run",
     "run_config",
 ]

@@ -51,7 +51,7 @@ import numpy as np
 
 from archrank.errors import UnknownChoiceError
 from archrank.search.acquisitions import Acquisition, AcquisitionContext, make_acquisition
-from archrank.search.strategies import Strategy
+from archrank.search.strategies import Strategy, register_strategy
 from archrank.spaces.base import SearchSpace
 
 POOLS = ("mutation", "random", "both")
@@ -75,6 +75,7 @@ class _EncodedEstimator:
         return self.estimator.predict(X, return_std=True) if return_std else self.estimator.predict(X)
 
 
+@register_strategy
 class GuidedSearch(Strategy):
     """Predictor-guided search from a candidate pool, a predictor and an acquisition (module docstring)."""
 
@@ -268,6 +269,7 @@ class GuidedSearch(Strategy):
 PredictorGuided = GuidedSearch
 
 
+@register_strategy
 class NPENAS(GuidedSearch):
     """Preset: the GIN predictor on mutations, ranked by the predicted mean (``variant="np"``) or EI (``"bo"``)."""
 
@@ -282,6 +284,7 @@ class NPENAS(GuidedSearch):
         self.variant = variant
 
 
+@register_strategy
 class BANANAS(GuidedSearch):
     """Preset: the MLP ensemble (path encoding) with independent Thompson sampling."""
 
@@ -290,6 +293,7 @@ class BANANAS(GuidedSearch):
     default_acquisition = "thompson"
 
 
+@register_strategy
 class BayesOpt(GuidedSearch):
     """Preset: the exact GP on GIN embeddings with BoTorch's UCB (``beta``), EI or qLogNEI (or any
     registered acquisition)."""

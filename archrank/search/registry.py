@@ -11,13 +11,9 @@ from typing import Any
 import numpy as np
 
 from archrank.errors import UnknownChoiceError
-from archrank.search.guided import BANANAS, NPENAS, BayesOpt, GuidedSearch
-from archrank.search.strategies import LocalSearch, RandomSearch, RegularizedEvolution, SearchWarning, Strategy
+from archrank.search import guided  # noqa: F401  (its strategies register themselves)
+from archrank.search.strategies import STRATEGIES, SearchWarning, Strategy
 from archrank.spaces.base import SearchSpace
-
-STRATEGIES: dict[str, type[Strategy]] = {
-    s.name: s for s in (RandomSearch, RegularizedEvolution, LocalSearch, NPENAS, BANANAS, BayesOpt, GuidedSearch)
-}
 
 
 def names() -> list[str]:

@@ -32,6 +32,20 @@ class SearchWarning(UserWarning):
     """Something about a search that the user should know, which does not stop it."""
 
 
+#: strategy name -> class, filled by :func:`register_strategy` where each strategy is defined
+STRATEGIES: dict[str, type[Strategy]] = {}
+
+
+def register_strategy(cls: type[Strategy]) -> type[Strategy]:
+    """Class decorator: make strategy ``cls`` (by its ``name``) available to ``run``, ``Optimizer`` and the adapters."""
+    if cls.name in STRATEGIES and STRATEGIES[cls.name] is not cls:
+        raise ValueError(
+            f"a search strategy named {cls.name!r} is registered already ({STRATEGIES[cls.name].__name__})"
+        )
+    STRATEGIES[cls.name] = cls
+    return cls
+
+
 class Strategy(ABC):
     """Base class: bookkeeping of what was proposed and what scored how."""
 
@@ -101,6 +115,7 @@ class Strategy(ABC):
                 self.results.append((arch, ev.score))
 
 
+@register_strategy
 class RandomSearch(Strategy):
     """Uniform random sampling without repetition."""
 
@@ -118,6 +133,7 @@ class RandomSearch(Strategy):
         return out
 
 
+@register_strategy
 class RegularizedEvolution(Strategy):
     """Regularised (ageing) evolution, Real et al., AAAI 2019.
 
@@ -169,6 +185,7 @@ class RegularizedEvolution(Strategy):
                     self.population.popleft()
 
 
+@register_strategy
 class LocalSearch(Strategy):
     """Hill climbing over ``space.neighbors`` (White et al., "Local search is state of the art for NAS", 2021).
 
