@@ -287,3 +287,24 @@ def test_host_scores_of_the_wrong_type_are_named(oracle) -> None:  # type: ignor
         syne.on_trial_complete(0, config, "bad")
     syne.on_trial_complete(0, config, float("nan"))  # NaN: a failed evaluation, recorded
     assert len(syne.optimizer) == 1 and syne.optimizer.result().frame()["score"].isna().all()
+
+
+def test_adapters_refuse_what_does_not_fit(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("ray")
+    pytest.importorskip("syne_tune")
+    from syne_tune.config_space import choice
+
+    from archrank.integrations.ray_tune import ArchrankSearcher as RaySearcher
+    from archrank.integrations.syne_tune import ArchrankSearcher as SyneSearcher
+    from archrank.integrations.syne_tune import config_space
+
+    bad = {**config_space("nb201"), "0->1": choice(["none", "skip_connect"])}
+    with pytest.raises(ValueError, match=r"config_space\['0->1'\] is .* has the options"):
+        SyneSearcher(bad, "nb201")
+    with pytest.raises(ValueError, match=r"config_space\['0->1'\] is choice\(\[0, 1\]\)"):
+        SyneSearcher(config_space("nb101"), "nb201")  # NB101's adjacency bits
+    saved = RaySearcher("nb201", "npenas", metric="acc", mode="max", seed=0)
+    saved.save(str(tmp_path / "s.pkl"))
+    for other in (RaySearcher("nb201", "evolution", seed=0), RaySearcher("nb201", "npenas", seed=5)):
+        with pytest.raises(ar.search.OptimizerStateError):
+            other.restore(str(tmp_path / "s.pkl"))

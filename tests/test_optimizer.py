@@ -235,3 +235,34 @@ def test_a_registered_strategy_works_everywhere(oracle) -> None:  # type: ignore
             ar.search.register_strategy(type("Other", (Mutator,), {"name": "test_mutator"}))
     finally:
         STRATEGIES.pop("test_mutator")
+
+
+def test_what_a_new_user_tripped_on(oracle) -> None:  # type: ignore[no-untyped-def]
+    """Each of these once failed late, silently or with an error that did not name the problem."""
+    from sklearn.gaussian_process import GaussianProcessRegressor as GPR
+
+    opt = Optimizer("guided", "nb201", seed=0, predictor=GPR(), acquisition="ei", **FAST_GUIDED)
+    _loop(opt, oracle, 8, batch=2)  # a plain estimator with the default encoding
+    with pytest.raises(ar.UnknownChoiceError, match="unknown encoding 'adjj'"):
+        Optimizer("guided", "nb201", predictor="xgb", encoding="adjj")
+    xgb_path = Optimizer("guided", "nb201", predictor="xgb", encoding="path", **FAST_GUIDED)
+    assert xgb_path.strategy._new_model(0).encoding == "path"  # encoding= reaches a named predictor
+    bench = oracle.bench
+    with pytest.raises(ar.UnknownChoiceError, match="metric to report of the nb201 table 'test_acc'"):
+        ar.search.BenchmarkOracle(bench, report=["test_acc"])
+    assert ar.search.BenchmarkOracle(bench, report="test_accuracy").report == ["test_accuracy"]
+    assert ar.search.BenchmarkOracle(bench, report=None).report == []
+    with pytest.raises(TypeError, match="takes a Benchmark"):
+        ar.search.BenchmarkOracle("nb201")
+    with pytest.raises(TypeError, match="must be an archrank Oracle"):
+        ar.search.run("random", "nb201", lambda a: 1.0, budget=3)
+    with pytest.raises(ValueError, match=r"whole number of evaluations, got 5\.5"):
+        ar.search.run("random", "nb201", oracle, budget=5.5)
+    opt = Optimizer("random", "nb201")
+    (arch,) = opt.ask(1)
+    with pytest.raises(TypeError, match="wrap a single architecture"):
+        opt.tell(arch, 91.0)
+    with pytest.raises(TypeError, match="decorates a subclass"):
+        ar.search.register_acquisition("test_fn")(lambda model, pool, context: None)
+    with pytest.raises(TypeError, match="defines neither values"):
+        ar.search.register_acquisition("test_empty")(type("Empty", (ar.search.Acquisition,), {}))

@@ -100,5 +100,8 @@ class ArchrankSearcher(Searcher):
     def restore(self, checkpoint_path: str) -> None:
         with open(checkpoint_path, "rb") as f:
             saved = pickle.load(f)
-        self.optimizer, self._live = saved["optimizer"], saved["live"]
+        # through load_state_dict: a checkpoint of another strategy, space, seed or hyperparameters is
+        # an OptimizerStateError naming what differs
+        self.optimizer.load_state_dict(saved["optimizer"].state_dict())
+        self._live = saved["live"]
         self._metric, self._mode = saved["metric"], saved["mode"]

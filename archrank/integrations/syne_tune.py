@@ -66,10 +66,20 @@ class ArchrankSearcher(SingleObjectiveBaseSearcher):
             raise ValueError(
                 f"config_space lacks decisions {missing} of the {self.space.name} space; build it with config_space()"
             )
+        for name, values in options.items():
+            categories = getattr(config_space[name], "categories", None)
+            if categories is None or list(categories) != values:
+                raise ValueError(
+                    f"config_space[{name!r}] is {config_space[name]!r}, but decision {name!r} of the {self.space.name} "
+                    f"space has the options {values}; build the space with config_space()"
+                )
         self.constants = {k: v for k, v in config_space.items() if k not in options}
         domains = [k for k, v in self.constants.items() if hasattr(v, "sample")]
         if domains:
-            raise ValueError(f"config_space entries {domains} are domains: ArchrankSearcher only sets the architecture")
+            raise ValueError(
+                f"config_space entries {domains} are domains but no decisions of the {self.space.name} space: "
+                "ArchrankSearcher sets the architecture only, so give other entries as constants"
+            )
         self.optimizer = Optimizer(
             strategy, self.space, seed=random_seed, allowed=allowed, choices=choices, **hyperparameters
         )

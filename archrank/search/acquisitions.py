@@ -67,6 +67,13 @@ def register_acquisition(name: str) -> Callable[[type[Acquisition]], type[Acquis
     """Class decorator: make an :class:`Acquisition` available under ``name`` to every guided search."""
 
     def add(cls: type[Acquisition]) -> type[Acquisition]:
+        if not (isinstance(cls, type) and issubclass(cls, Acquisition)):
+            raise TypeError(
+                f"register_acquisition({name!r}) decorates a subclass of archrank.search.Acquisition that defines "
+                f"values(model, pool, context) (or order), not {cls!r}"
+            )
+        if cls.values is Acquisition.values and cls.order is Acquisition.order:
+            raise TypeError(f"acquisition {cls.__name__} defines neither values(model, pool, context) nor order()")
         if name in _ACQUISITIONS and _ACQUISITIONS[name] is not cls:
             raise ValueError(f"an acquisition named {name!r} is registered already ({_ACQUISITIONS[name].__name__})")
         cls.name = name

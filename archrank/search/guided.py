@@ -7,7 +7,8 @@
 - a **predictor** (``predictor=``): a name of :func:`archrank.predictors.names` (built with
   ``predictor_params``) or any estimator with ``predict(X, return_std=True)``: an archrank
   predictor is fitted on the architectures, any other (e.g. scikit-learn's
-  ``GaussianProcessRegressor``) on the ``encoding`` of them; it is cloned and refitted on all
+  ``GaussianProcessRegressor``) on the ``encoding`` of them (default ``adjacency_onehot``; for
+  a named or archrank predictor ``encoding`` sets its own); it is cloned and refitted on all
   successful evaluations every iteration;
 - an **acquisition** (``acquisition=``, see :mod:`archrank.search.acquisitions`): ``mean``,
   ``ei``, ``ucb``, ``thompson``, ``qlognei`` or any registered one, with ``acquisition_params``.
@@ -55,6 +56,8 @@ from archrank.search.strategies import Strategy, register_strategy
 from archrank.spaces.base import SearchSpace
 
 POOLS = ("mutation", "random", "both")
+#: the encoding a plain estimator (one that does not read architectures) is fitted on by default
+DEFAULT_MATRIX_ENCODING = "adjacency_onehot"
 
 
 class _EncodedEstimator:
@@ -95,7 +98,7 @@ class GuidedSearch(Strategy):
         pool: str = "mutation",
         predictor: Any = None,
         predictor_params: dict[str, Any] | None = None,
-        encoding: str = "adjacency_one_hot",
+        encoding: str | None = None,
         acquisition: Any = None,
         acquisition_params: dict[str, Any] | None = None,
         warm_start: int = 0,
@@ -126,6 +129,13 @@ class GuidedSearch(Strategy):
         elif not (hasattr(self.predictor, "fit") and hasattr(self.predictor, "predict")):
             raise TypeError(f"predictor must be a name or an estimator with fit/predict, not {self.predictor!r}")
         self.predictor_params = dict(predictor_params or {})
+        if encoding is not None:
+            from archrank.encodings.base import encoding_names
+
+            if encoding not in encoding_names():
+                raise UnknownChoiceError("encoding", encoding, encoding_names())
+            if "encoding" in self.predictor_params and self.predictor_params["encoding"] != encoding:
+                raise ValueError(f"encoding={encoding!r} and predictor_params['encoding'] disagree; give one")
         self.encoding = encoding
         self.acquisition: Acquisition = make_acquisition(
             self.default_acquisition if acquisition is None else acquisition, **dict(acquisition_params or {})
@@ -191,19 +201,23 @@ class GuidedSearch(Strategy):
     def _new_model(self, seed: int) -> Any:
         from archrank import predictors
 
+        params = dict(self.predictor_params)
+        if self.encoding is not None:
+            params.setdefault("encoding", self.encoding)
         if isinstance(self.predictor, str):
-            return predictors.make(self.predictor, space=self.space, random_state=seed, **self.predictor_params)
+            return predictors.make(self.predictor, space=self.space, random_state=seed, **params)
         from sklearn.base import clone
 
         model = clone(self.predictor)
-        params = model.get_params() if hasattr(model, "get_params") else {}
-        settings = {k: v for k, v in (("random_state", seed), ("space", self.space)) if k in params}
-        settings.update(self.predictor_params)
+        own = model.get_params() if hasattr(model, "get_params") else {}
+        reads_archs = "space" in own  # an archrank predictor: it reads architectures
+        settings = {k: v for k, v in (("random_state", seed), ("space", self.space)) if k in own}
+        settings.update(params if reads_archs else self.predictor_params)
         if settings:
             model.set_params(**settings)
-        if "space" in params:  # an archrank predictor: it reads architectures
+        if reads_archs:
             return model
-        return _EncodedEstimator(model, self.encoding, self.space)
+        return _EncodedEstimator(model, self.encoding or DEFAULT_MATRIX_ENCODING, self.space)
 
     def fit_predictor(self) -> Any:
         from archrank import predictors
@@ -307,5 +321,6 @@ class BayesOpt(GuidedSearch):
         if acquisition == "ucb":
             params.setdefault("beta", beta)
         super().__init__(*args, acquisition=acquisition, acquisition_params=params, **kwargs)
-        self.predictor_params = {"encoding": "gnn_embedding", **self.predictor_params}
+        if self.encoding is None:
+            self.predictor_params = {"encoding": "gnn_embedding", **self.predictor_params}
         self.beta = beta

@@ -112,7 +112,7 @@ class Optimizer:
         better), None or NaN for a failed evaluation (recorded, not learned from), or an
         :class:`Evaluation`. ``metrics``: other numbers per architecture to keep with it (reported by
         :meth:`result`). Architectures the optimizer did not propose are learned from too."""
-        if isinstance(archs, (str, bytes)) or isinstance(scores, (str, bytes)):
+        if not self._is_sequence(archs) or not self._is_sequence(scores):
             raise TypeError("tell(archs, scores) takes sequences: wrap a single architecture and score in lists")
         archs, scores = list(archs), list(scores)
         if len(archs) != len(scores):
@@ -137,6 +137,11 @@ class Optimizer:
             self._told[key] = len(self._rows)
             self._rows.append((iteration, ev))
         self.strategy.tell(parsed, evaluations)
+
+    def _is_sequence(self, value: Any) -> bool:
+        arch_type = self.space.arch_type if self.space.arch_type is not object else str
+        one = isinstance(value, (str, bytes, arch_type, numbers.Real)) or value is None
+        return not one and hasattr(value, "__len__") and hasattr(value, "__iter__")
 
     def reserve(self, archs: Sequence[Any]) -> None:
         """Architectures being evaluated elsewhere: never proposed; tell their scores when known."""

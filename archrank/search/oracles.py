@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archrank.datasets.benchmark import Benchmark
-from archrank.errors import UnknownArchitectureError
+from archrank.errors import UnknownArchitectureError, UnknownChoiceError
 from archrank.spaces import SpaceLike, resolve_space
 from archrank.spaces.base import SearchSpace
 
@@ -79,9 +79,15 @@ def checked_score(value: Any) -> tuple[float, str | None]:
     return score, None
 
 
+#: BenchmarkOracle's default ``report``: the test accuracy, where the table has one
+DEFAULT_REPORT: tuple[str, ...] = ("test_accuracy",)
+
+
 class BenchmarkOracle(Oracle):
     """Answers from a benchmark table: ``metric`` is the score, ``report`` metrics go to ``info``.
 
+    ``report``: metric names (or one name); the default reports ``test_accuracy`` where the
+    table has it; None or () reports nothing; a metric the table lacks is an error naming it.
     ``cost``: the table's ``cost_metric`` in seconds when there is one (NB101's
     ``training_time@108``), else ``cost_per_query`` seconds per evaluation; the bundled NB201
     and DARTS tables record no training time, so budgets there are counted in queries.
@@ -92,15 +98,25 @@ class BenchmarkOracle(Oracle):
         bench: Benchmark,
         metric: str = "valid_accuracy",
         epochs: int | None = None,
-        report: Sequence[str] = ("test_accuracy",),
+        report: Sequence[str] | str | None = DEFAULT_REPORT,
         cost_metric: str | None = "training_time",
         cost_per_query: float = 1.0,
     ) -> None:
+        if not isinstance(bench, Benchmark):
+            raise TypeError(
+                f"BenchmarkOracle takes a Benchmark (e.g. ar.datasets.load('nb201', 'cifar10')), not {bench!r}"
+            )
         self.bench, self.space = bench, bench.space
         self.metric, self.epochs = metric, bench.info(metric, epochs).epochs
         self._scores = bench.values(metric, self.epochs)
         available = bench.metrics()
-        self.report = [m for m in report if m in available]
+        if report is DEFAULT_REPORT:
+            self.report = [m for m in report if m in available]
+        else:
+            self.report = [report] if isinstance(report, str) else list(report or ())
+            for m in self.report:
+                if m not in available:
+                    raise UnknownChoiceError(f"metric to report of the {bench.name} table", m, available)
         self._reports = {m: bench.values(m) for m in self.report}
         self.cost_metric = cost_metric if cost_metric in available else None
         self._costs = bench.values(self.cost_metric) if self.cost_metric else None

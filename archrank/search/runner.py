@@ -178,6 +178,12 @@ def run(
     sp = resolve_space(space)
     if budget is None and seconds is None:
         raise ValueError("give a budget (evaluations) or seconds (oracle cost)")
+    if not isinstance(oracle, Oracle):
+        raise TypeError(
+            f"oracle must be an archrank Oracle, e.g. BenchmarkOracle(bench) or TrainingOracle(fn), not {oracle!r}"
+        )
+    if budget is not None and (isinstance(budget, bool) or not float(budget).is_integer()):
+        raise ValueError(f"budget must be a whole number of evaluations, got {budget!r}")
     if budget is not None and budget < 1:
         raise ValueError(f"budget must be at least 1 evaluation, got {budget}")
     if seconds is not None and not seconds > 0:
