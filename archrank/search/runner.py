@@ -178,9 +178,10 @@ def run(
     sp = resolve_space(space)
     if budget is None and seconds is None:
         raise ValueError("give a budget (evaluations) or seconds (oracle cost)")
-    if not isinstance(oracle, Oracle):
+    if not (hasattr(oracle, "evaluate") and hasattr(oracle, "contains")):
         raise TypeError(
-            f"oracle must be an archrank Oracle, e.g. BenchmarkOracle(bench) or TrainingOracle(fn), not {oracle!r}"
+            "oracle must be an archrank Oracle (evaluate and contains), e.g. BenchmarkOracle(bench) or "
+            f"TrainingOracle(fn) for a function of yours, not {oracle!r}"
         )
     if budget is not None and (isinstance(budget, bool) or not float(budget).is_integer()):
         raise ValueError(f"budget must be a whole number of evaluations, got {budget!r}")
