@@ -254,7 +254,7 @@ def test_what_a_new_user_tripped_on(oracle) -> None:  # type: ignore[no-untyped-
     assert ar.search.BenchmarkOracle(bench, report=None).report == []
     with pytest.raises(TypeError, match="takes a Benchmark"):
         ar.search.BenchmarkOracle("nb201")
-    with pytest.raises(TypeError, match="must be an archrank Oracle .* TrainingOracle"):
+    with pytest.raises(TypeError, match=r"must be an archrank Oracle .* TrainingOracle"):
         ar.search.run("random", "nb201", lambda a: 1.0, budget=3)
     with pytest.raises(ValueError, match=r"whole number of evaluations, got 5\.5"):
         ar.search.run("random", "nb201", oracle, budget=5.5)
