@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import json
 import logging
 import multiprocessing
 import os
@@ -29,11 +30,13 @@ import sys
 import time
 import warnings
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from _machine import machine, replace_section, write_results
 
+HERE = Path(__file__).parent
 FIRST_SEED = 100
 POOLED = ("optuna tpe", "optuna + archrank npenas", "optuna + archrank bo", "ar.search.run npenas")
 SYNE = ("syne-tune random", "syne-tune botorch", "syne-tune + archrank npenas")
@@ -254,7 +257,22 @@ def part_quality(args: argparse.Namespace) -> dict[str, Any]:
     if args.ray_seeds:
         rows += _ray_runs(list(RAY), seeds[: args.ray_seeds], args.trials)
     table, tests = summarise(rows)
-    return {"rows": rows, "table": table, "tests": tests}
+    return {"rows": [compact(r) for r in rows], "table": table, "tests": tests}
+
+
+def compact(row: dict[str, Any]) -> dict[str, Any]:
+    """A run as stored: its chosen cell, not its every evaluation."""
+    valid, test = chosen_test(row["evaluations"])
+    best = max(row["evaluations"], key=lambda e: e[1])[0]
+    return {
+        "method": row["method"],
+        "seed": row["seed"],
+        "seconds": row["seconds"],
+        "valid": valid,
+        "test": test,
+        "arch": best,
+        "evaluations": len(row["evaluations"]),
+    }
 
 
 def _one_thread() -> None:
@@ -293,11 +311,12 @@ def part_overhead(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def report(payload: dict[str, Any], command: str) -> str:
+def report(payload: dict[str, Any]) -> str:
+    commands = "; ".join(f"`{c}`" for c in payload["commands"].values())
     lines = [
         "## Host tools: Optuna, Syne Tune and Ray Tune with and without archrank (issue 18)",
         "",
-        f"Command: `{command}`. Machine: {payload['machine']}. Date: {payload['date']}.",
+        f"Commands (date run): {commands}. Machine: {payload['machine']}.",
     ]
     quality = payload.get("quality")
     if quality:
@@ -354,14 +373,19 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    payload: dict[str, Any] = {"date": date.today().isoformat(), "machine": machine(), "trials": args.trials}
-    if "quality" in args.part:
-        payload["quality"] = part_quality(args)
-    if "overhead" in args.part:
-        payload["overhead"] = part_overhead(args)
     command = "python benchmarks/integrations.py " + shlex.join(sys.argv[1:])
+    previous = HERE / "results" / "integrations.json"
+    kept = json.loads(previous.read_text()) if previous.exists() else {}
+    payload: dict[str, Any] = {"date": date.today().isoformat(), "machine": machine(), "trials": args.trials}
+    payload["commands"] = kept.get("commands", {})
+    for part in ("quality", "overhead"):  # a part not run now keeps its earlier result
+        if part in args.part:
+            payload[part] = part_quality(args) if part == "quality" else part_overhead(args)
+            payload["commands"][part] = f"{command} ({payload['date']})"
+        elif part in kept:
+            payload[part] = kept[part]
     path = write_results("integrations.json", payload)
-    body = report(payload, command)
+    body = report(payload)
     replace_section("integrations", body)
     print(body)
     print(f"wrote {path}")
