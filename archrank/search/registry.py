@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from archrank.errors import UnknownChoiceError
-from archrank.search import guided  # noqa: F401  (its strategies register themselves)
+from archrank.search.guided import GuidedSearch  # noqa: F401  (importing it registers the guided strategies)
 from archrank.search.strategies import STRATEGIES, SearchWarning, Strategy
 from archrank.spaces.base import SearchSpace
 
