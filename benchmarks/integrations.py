@@ -140,7 +140,7 @@ def one(method: str, seed: int, trials: int) -> dict[str, Any]:
     return {"method": method, "seed": seed, "seconds": time.perf_counter() - start, "evaluations": evaluations}
 
 
-def _ray_runs(methods: list[str], seeds: list[int], trials: int, overhead: bool = False) -> list[dict[str, Any]]:
+def _ray_runs(methods: list[str], seeds: list[int], trials: int) -> list[dict[str, Any]]:
     import ray
     from ray import tune
 
@@ -305,7 +305,7 @@ def part_overhead(args: argparse.Namespace) -> dict[str, Any]:
         out[host] = {"archrank_s": a, "own_s": b, "ms_per_trial": 1000 * (a - b) / n}
         print(host, out[host], flush=True)
     if args.ray_seeds:
-        rows = _ray_runs(["ray + archrank random", "ray random"], [0], n, overhead=True)
+        rows = _ray_runs(["ray + archrank random", "ray random"], [0], n)
         a, b = rows[0]["seconds"], rows[1]["seconds"]
         out["ray"] = {"archrank_s": a, "own_s": b, "ms_per_trial": 1000 * (a - b) / n}
     return out

@@ -279,10 +279,6 @@ class GuidedSearch(Strategy):
                 return self.random_new()
 
 
-#: kept for code that subclassed the earlier name
-PredictorGuided = GuidedSearch
-
-
 @register_strategy
 class NPENAS(GuidedSearch):
     """Preset: the GIN predictor on mutations, ranked by the predicted mean (``variant="np"``) or EI (``"bo"``)."""

@@ -205,23 +205,22 @@ def run(
     try:
         key = history.open_run(config) if history is not None else None
         past = history.by_position(key) if history is not None else {}  # type: ignore[arg-type]
-        rows: list[tuple[int, Evaluation]] = []
-        spent, iteration = 0.0, 0
+        spent, best, iteration = 0.0, -math.inf, 0
         bar = tqdm(total=budget, disable=not progress, desc=f"{strategy} on {sp.name}", unit="eval")
 
         def done() -> bool:
-            return (budget is not None and len(rows) >= budget) or (seconds is not None and spent >= seconds)
+            return (budget is not None and len(opt) >= budget) or (seconds is not None and spent >= seconds)
 
         while not done():
-            n = batch_size if budget is None else min(batch_size, budget - len(rows))
+            n = batch_size if budget is None else min(batch_size, budget - len(opt))
             try:
                 proposals = opt.ask(n)
             except SearchExhausted as err:
-                if not rows:
+                if not len(opt):
                     raise
-                warnings.warn(f"{err}; the search stops after {len(rows)} evaluations", SearchWarning, stacklevel=2)
+                warnings.warn(f"{err}; the search stops after {len(opt)} evaluations", SearchWarning, stacklevel=2)
                 break
-            start = len(rows)
+            start = len(opt)
             evaluations = _replay_or_evaluate(
                 proposals,
                 start,
@@ -232,13 +231,11 @@ def run(
                 history,
                 key,  # type: ignore[arg-type]
             )
-            opt.tell(proposals, evaluations)
-            for ev in evaluations:
-                rows.append((iteration, ev))
-                spent += ev.cost
-            best = max((e.score for _, e in rows if e.ok), default=math.nan)
+            opt.tell(proposals, evaluations)  # the optimizer keeps them, numbered by this iteration
+            spent += sum(ev.cost for ev in evaluations)
+            best = max([best, *(ev.score for ev in evaluations if ev.ok)])
             bar.update(len(evaluations))
-            bar.set_postfix_str(f"best {best:.3f}")
+            bar.set_postfix_str(f"best {best:.3f}" if best > -math.inf else "none succeeded yet")
             iteration += 1
         bar.close()
     finally:
@@ -246,4 +243,4 @@ def run(
             history.close()
         if own_pool:
             pool.shutdown(cancel_futures=True)
-    return SearchResult(sp, tuple(rows), config)
+    return SearchResult(sp, opt.result().rows, config)
