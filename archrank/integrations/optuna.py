@@ -83,7 +83,6 @@ class ArchrankSampler(BaseSampler):
     ) -> None:
         self.space = resolve_space(space)
         self._options = host_options(self.space)
-        self._init = (strategy, seed, allowed, choices, hyperparameters)
         self.optimizer = Optimizer(strategy, self.space, seed=seed, allowed=allowed, choices=choices, **hyperparameters)
         self.independent_sampler = independent_sampler
         self._lock = threading.RLock()
@@ -210,4 +209,5 @@ class ArchrankSampler(BaseSampler):
         self._lock = threading.RLock()
 
     def __repr__(self) -> str:
-        return f"ArchrankSampler({self.space.name!r}, strategy={self._init[0]!r}, seed={self._init[1]})"
+        opt = self.optimizer
+        return f"ArchrankSampler({self.space.name!r}, strategy={opt.strategy_name!r}, seed={opt.seed})"
