@@ -96,6 +96,21 @@ class _GraphSet:
         batch = torch.repeat_interleave(torch.arange(len(idx)), counts)
         return x, ei, batch, len(idx)
 
+    def dense(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """All graphs padded to the largest: ``x`` (n, N, d), ``adj_t`` (n, N, N) with ``adj_t[g, i, j]``
+        the edges j -> i of graph ``g``, and the node mask (n, N, 1) (None when all graphs have N nodes)."""
+        from torch_geometric.utils import to_dense_adj, to_dense_batch
+
+        graph = torch.repeat_interleave(torch.arange(len(self)), self.n_nodes)
+        edges = self.edges + torch.repeat_interleave(self.node_start, self.n_edges)
+        x, mask = to_dense_batch(self.x, graph)
+        adj_t = to_dense_adj(edges, graph, max_num_nodes=x.shape[1]).transpose(1, 2).contiguous()
+        return x, adj_t, None if bool(mask.all()) else mask[..., None].float()
+
+
+#: from this many training graphs on, ``batch_size="auto"`` takes mini-batches of 64 instead of 32
+LARGE_TRAINING_SET = 512
+
 
 @register_predictor("gnn")
 class GNNPredictor(ArchPredictor):
@@ -110,13 +125,16 @@ class GNNPredictor(ArchPredictor):
     with an ``arch`` column plus extra numeric columns, or a list of ``torch_geometric`` ``Data``.
     ``embed(X)`` returns the pooled hidden layer: the ``gnn_embedding`` encoding. ``n_threads``:
     torch's thread count while training (restored after; ``None`` leaves it): the steps on small
-    graphs are too small to share, and a second thread made a 1,000-cell fit slower on 2 cores
-    (up to 6x when the machine was busy, benchmarks/RESULTS.md).
+    graphs are too small to share well, and a second thread made a 1,000-cell fit up to 6x slower
+    on 2 cores when the machine was busy (benchmarks/RESULTS.md). The members train side by side
+    as one batched model (:mod:`archrank.predictors.gin_stack`); ``batch_size`` and ``lr``
+    default to ``"auto"`` (:meth:`_step_settings`: 32 graphs and 0.005 below 512 training cells,
+    64 and 0.01 from there on).
     """
 
     default_encodings: ClassVar[tuple[str, ...]] = ("graph",)
     reads: ClassVar[str] = "graphs"
-    tuning_grid: ClassVar[dict[str, list[Any]]] = {"loss": ["mse", "ranking"], "lr": [0.002, 0.005]}
+    tuning_grid: ClassVar[dict[str, list[Any]]] = {"loss": ["mse", "ranking"], "lr": ["auto", 0.002]}
 
     def __init__(
         self,
@@ -126,8 +144,8 @@ class GNNPredictor(ArchPredictor):
         hidden: int = 32,
         n_layers: int = 3,
         epochs: int = 150,
-        batch_size: int = 32,
-        lr: float = 0.005,
+        batch_size: int | str = "auto",
+        lr: float | str = "auto",
         weight_decay: float = 1e-4,
         loss: str = "mse",
         bidirectional: bool = True,
@@ -204,8 +222,9 @@ class GNNPredictor(ArchPredictor):
     def _fit_inputs(self, inputs: Inputs, y: np.ndarray, seed: int) -> None:
         if self.loss not in ("mse", "ranking"):
             raise UnknownChoiceError("gnn loss", self.loss, ["mse", "ranking"])
-        if self.n_members < 1 or self.epochs < 1 or self.batch_size < 2:
-            raise ValueError("n_members and epochs must be >= 1 and batch_size >= 2")
+        if self.n_members < 1 or self.epochs < 1:
+            raise ValueError("n_members and epochs must be >= 1")
+        self.batch_size_, self.lr_ = self._step_settings(len(y))
         data = self._graphs(inputs, fit=True)
         extra = self._extra(inputs, fit=True)
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std()) or 1.0
@@ -220,55 +239,81 @@ class GNNPredictor(ArchPredictor):
                 a, b = 1.0, 0.0
             self.calibration_.append((float(a), float(b)))
 
-    def _loss(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor | None:
-        """The training loss of one member's mini-batch; None for a ranking batch without an ordered pair."""
-        if self.loss == "mse":
-            return nn.functional.mse_loss(pred, target)
-        dy = target[:, None] - target[None, :]
-        ds = pred[:, None] - pred[None, :]
-        pairs = dy > 0
-        if not pairs.any():
-            return None
-        return nn.functional.softplus(-ds[pairs]).mean()
+    def _step_settings(self, n: int) -> tuple[int, float]:
+        """The mini-batch size and Adam learning rate for ``n`` training graphs.
+
+        ``batch_size="auto"``: 32 graphs below ``LARGE_TRAINING_SET`` training cells, 64 from there
+        on; ``lr="auto"``: 0.005 at 32 graphs, scaled with the batch size (0.01 at 64). Chosen on
+        pilot seeds 100-103 at 1,000 NB201 cells: batch 64 with lr 0.01 ranked as well as batch 32
+        with lr 0.005 (Kendall tau 0.898 against 0.897) in half the steps; batch 64 with lr 0.005
+        lost 0.005 (benchmarks/RESULTS.md).
+        """
+        if self.batch_size == "auto":
+            batch_size = 32 if n < LARGE_TRAINING_SET else 64
+        elif isinstance(self.batch_size, int | np.integer) and not isinstance(self.batch_size, bool):
+            batch_size = int(self.batch_size)
+        else:
+            raise TypeError(f"batch_size must be an int or 'auto', got {self.batch_size!r}")
+        if batch_size < 2:
+            raise ValueError(f"batch_size must be >= 2, got {batch_size}")
+        if self.lr == "auto":
+            return batch_size, 0.005 * batch_size / 32
+        if isinstance(self.lr, str) or not float(self.lr) > 0:
+            raise ValueError(f"lr must be a positive number or 'auto', got {self.lr!r}")
+        return batch_size, float(self.lr)
+
+    def _ranking_loss(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Pairwise logistic loss of (M, B) predictions: each member's mean over its ordered pairs, summed.
+
+        A member whose mini-batch has no ordered pair (all targets tied) contributes zero.
+        """
+        pairs = (target[:, :, None] - target[:, None, :]) > 0
+        ds = pred[:, :, None] - pred[:, None, :]
+        per_member = (nn.functional.softplus(-ds) * pairs).sum(dim=(1, 2)) / pairs.sum(dim=(1, 2)).clamp_min(1)
+        return per_member.sum()
 
     def _train_members(self, data: _GraphSet, extra: torch.Tensor | None, t: torch.Tensor, seed: int) -> list[GIN]:
-        """Train the ``n_members`` networks together: one backward pass and one optimizer step per step.
+        """Train the ``n_members`` networks side by side (:class:`StackedGIN`): one forward pass, one
+        backward pass and one fused Adam step per step for all of them.
 
         Member ``m`` is initialised and shuffled from seed ``seed + m`` exactly as if it were trained
-        alone (its epochs' permutations are drawn right after its initialisation), and its loss is
+        alone (its epochs' permutations are drawn right after its initialisation) and its loss is
         its own mean over its own mini-batch; the members share no parameter, so summing their
-        losses gives each its own gradients, and Adam (one multi-tensor step for all of them) and
-        the cosine schedule update each as alone.
+        losses gives each its own gradients, and Adam and the cosine schedule update each as alone
+        (up to float round-off).
         """
+        from archrank.predictors.gin_stack import StackedGIN
+
         n = len(data)
         nets, orders = [], []
         for m in range(self.n_members):
             with torch_seeded(seed + m):
                 nets.append(GIN(self.n_node_features_, self.hidden, self.n_layers, self.n_extra_features_))
-                orders.append([torch.randperm(n) for _ in range(self.epochs)])
-        params = [p for net in nets for p in net.parameters()]
-        opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay, foreach=True)
-        steps = self.epochs * math.ceil(n / self.batch_size)
+                orders.append(torch.stack([torch.randperm(n) for _ in range(self.epochs)]))
+        order = torch.stack(orders, dim=1)  # (epochs, members, n)
+        x, adj_t, mask = data.dense()
+        stacked = StackedGIN(nets)
+        batch_size = self.batch_size_
+        opt = torch.optim.Adam(stacked.parameters(), lr=self.lr_, weight_decay=self.weight_decay, fused=True)
+        steps = self.epochs * math.ceil(n / batch_size)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-        for net in nets:
-            net.train()
         for epoch in range(self.epochs):
-            for start in range(0, n, self.batch_size):
-                losses = []
-                for net, order in zip(nets, orders, strict=True):
-                    idx = order[epoch][start : start + self.batch_size]
-                    if len(idx) < 2:  # BatchNorm needs more than one graph's statistics to be meaningful
-                        break
-                    x, ei, batch, g = data.batch(idx)
-                    loss = self._loss(net(x, ei, batch, g, None if extra is None else extra[idx]), t[idx])
-                    if loss is not None:
-                        losses.append(loss)
-                if not losses:
+            for start in range(0, n, batch_size):
+                idx = order[epoch, :, start : start + batch_size]  # (members, B)
+                if idx.shape[1] < 2:  # BatchNorm needs more than one graph's statistics to be meaningful
                     continue
-                opt.zero_grad(set_to_none=True)  # a member without a loss this step keeps grad None: Adam skips it
-                torch.stack(losses).sum().backward()
+                member_mask = None if mask is None else mask[idx]
+                pred = stacked(x[idx], adj_t[idx], member_mask, None if extra is None else extra[idx])
+                target = t[idx]
+                if self.loss == "mse":
+                    loss = (pred - target).square().mean(dim=1).sum()
+                else:
+                    loss = self._ranking_loss(pred, target)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
                 opt.step()
                 sched.step()
+        stacked.write_back(nets)
         for net in nets:
             net.eval()
         return nets
