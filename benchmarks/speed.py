@@ -5,11 +5,12 @@ Parts (all by default):
   ``archrank --help`` and ``archrank top nb201 -k 3``, each in fresh processes, alternating this
   checkout and a git worktree of ``--old``; median of ``--repeats`` wall-clock runs. Targets:
   ``import archrank.predictors`` <= 1.5 s, ``archrank --help`` <= 0.8 s.
-* ``gnn``: ``gnn`` and the default ``ensemble`` fitted on 1,000 NB201 cells (CIFAR-10-valid
-  accuracy, ``space.sample(2000, seed)``: the first 1,000 train, the rest test), each in a fresh
-  process, alternating this checkout and the ``--old`` worktree, ``--seeds`` seeds; fit seconds,
-  Kendall tau on the other 1,000 cells, and whether the predictions are bitwise equal.
-  Targets: ``gnn`` <= 12 s, ``ensemble`` <= 18 s, tau within 0.005 of before, paired by seed.
+* ``gnn``: ``gnn`` and the default ``ensemble`` fitted on ``--sizes`` NB201 cells (CIFAR-10-valid
+  accuracy, ``space.sample(n + 1000, seed)``: the first n train, the other 1,000 test), each in a
+  fresh process, alternating this checkout and the ``--old`` worktree, ``--seeds`` seeds; fit
+  seconds, Kendall tau on the 1,000 test cells, the change of tau paired by seed, and whether the
+  predictions are bitwise equal. Targets at 1,000 cells: ``gnn`` <= 12 s, ``ensemble`` <= 18 s,
+  tau within 0.005 of before, paired by seed.
 * ``npenas``: one 100-query ``npenas`` run on NB201 CIFAR-10-valid (validation accuracy at 200
   epochs from the table) per seed, in fresh processes, alternating this checkout and the
   ``--old`` worktree; seconds per run and whether it found the best-validation cell. Target:
@@ -20,7 +21,7 @@ Parts (all by default):
   Target: identical scores, >= 15 % faster per cell.
 
 Prints tables and writes benchmarks/results/speed.json. Run it on an otherwise idle machine:
-    python benchmarks/speed.py [--part imports nwot] [--repeats 5] [--cells 40] [--old 01ad5c5]
+    python benchmarks/speed.py [--part imports nwot] [--repeats 5] [--cells 40] [--sizes 100 1000] [--old 01ad5c5]
 """
 
 from __future__ import annotations
@@ -98,18 +99,18 @@ GNN_CHILD = """
 import hashlib, json, sys, time
 import numpy as np
 import archrank as ar
-name, seed = sys.argv[1], int(sys.argv[2])
+name, seed, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 bench = ar.datasets.load("nb201", "cifar10-valid")
 values = bench.values("valid_accuracy")
-archs = ar.spaces.get("nb201").sample(2000, seed=seed)
+archs = ar.spaces.get("nb201").sample(n + 1000, seed=seed)
 y = values[[bench.row(a) for a in archs]]
 model = ar.predictors.make(name, random_state=seed)
 ar.encodings.encode(archs[:2], "graph")  # import torch-geometric before the clock starts
 start = time.perf_counter()
-model.fit(archs[:1000], y[:1000])
+model.fit(archs[:n], y[:n])
 fit = time.perf_counter() - start
-pred = np.asarray(model.predict(archs[1000:]), dtype=np.float64)
-print(json.dumps({"fit_s": fit, "tau": ar.metrics.kendall_tau(y[1000:], pred),
+pred = np.asarray(model.predict(archs[n:]), dtype=np.float64)
+print(json.dumps({"fit_s": fit, "tau": ar.metrics.kendall_tau(y[n:], pred),
                   "digest": hashlib.sha256(pred.tobytes()).hexdigest()}))
 """
 
@@ -169,28 +170,44 @@ def run_child(code: str, root: Path, *args: object) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def part_gnn(old: str, seeds: int) -> dict:
+def part_gnn(old: str, seeds: int, sizes: list[int]) -> dict:
     rows: dict[str, dict] = {}
     with old_worktree(old) as worktree:
-        for name in ("gnn", "ensemble"):
-            runs = []
-            for seed in range(seeds):
-                before = run_child(GNN_CHILD, worktree, name, seed)
-                now = run_child(GNN_CHILD, ROOT, name, seed)
-                runs.append({"seed": seed, "before": before, "now": now})
+        for n in sizes:
+            for name in ("gnn", "ensemble"):
+                runs = []
+                for seed in range(seeds):
+                    before = run_child(GNN_CHILD, worktree, name, seed, n)
+                    now = run_child(GNN_CHILD, ROOT, name, seed, n)
+                    runs.append({"seed": seed, "before": before, "now": now})
+                    print(
+                        f"{name:9s} n={n:5d} seed {seed}: fit {before['fit_s']:6.1f} s -> {now['fit_s']:6.1f} s, "
+                        f"tau {before['tau']:.4f} -> {now['tau']:.4f}, "
+                        f"identical predictions: {before['digest'] == now['digest']}",
+                        flush=True,
+                    )
+                diffs = [r["now"]["tau"] - r["before"]["tau"] for r in runs]
+                rows[f"{name}@{n}"] = {
+                    "predictor": name,
+                    "n_train": n,
+                    "runs": runs,
+                    "fit_s_before": statistics.median(r["before"]["fit_s"] for r in runs),
+                    "fit_s_now": statistics.median(r["now"]["fit_s"] for r in runs),
+                    "tau_before": statistics.mean(r["before"]["tau"] for r in runs),
+                    "tau_now": statistics.mean(r["now"]["tau"] for r in runs),
+                    "tau_change_mean": statistics.mean(diffs),
+                    "tau_change_sem": statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else 0.0,
+                    "max_tau_change": max(abs(d) for d in diffs),
+                    "identical": all(r["now"]["digest"] == r["before"]["digest"] for r in runs),
+                }
+                row = rows[f"{name}@{n}"]
                 print(
-                    f"{name:9s} seed {seed}: fit {before['fit_s']:6.1f} s -> {now['fit_s']:6.1f} s, "
-                    f"tau {before['tau']:.4f} -> {now['tau']:.4f}, "
-                    f"identical predictions: {before['digest'] == now['digest']}"
+                    f"{name} at {n}: median fit {row['fit_s_before']:.1f} -> {row['fit_s_now']:.1f} s, mean tau "
+                    f"{row['tau_before']:.4f} -> {row['tau_now']:.4f} (paired change {row['tau_change_mean']:+.4f} "
+                    f"+- {row['tau_change_sem']:.4f} sem)",
+                    flush=True,
                 )
-            rows[name] = {
-                "runs": runs,
-                "fit_s_before": statistics.median(r["before"]["fit_s"] for r in runs),
-                "fit_s_now": statistics.median(r["now"]["fit_s"] for r in runs),
-                "max_tau_change": max(abs(r["now"]["tau"] - r["before"]["tau"]) for r in runs),
-                "identical": all(r["now"]["digest"] == r["before"]["digest"] for r in runs),
-            }
-    return {"old": old, "seeds": seeds, "predictors": rows}
+    return {"old": old, "seeds": seeds, "sizes": sizes, "predictors": rows}
 
 
 NWOT_CHILD = """
@@ -249,6 +266,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--part", nargs="+", default=list(PARTS), choices=PARTS)
     parser.add_argument("--seeds", type=int, default=3, help="seeds of the gnn and npenas parts")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000], help="training sizes of the gnn part")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--cells", type=int, default=40)
     parser.add_argument("--old", default="01ad5c5", help="the commit to compare with (before the speed work)")
@@ -257,7 +275,7 @@ def main() -> None:
     if "imports" in args.part:
         out["imports"] = part_imports(args.old, args.repeats)
     if "gnn" in args.part:
-        out["gnn"] = part_gnn(args.old, args.seeds)
+        out["gnn"] = part_gnn(args.old, args.seeds, args.sizes)
     if "npenas" in args.part:
         out["npenas"] = part_npenas(args.old, args.seeds)
     if "nwot" in args.part:
