@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import cross_val_score
 
 import archrank as ar
@@ -356,3 +357,34 @@ def test_gnn_step_settings_follow_the_training_set_size(nb201_data) -> None:  # 
         make("gnn", batch_size="large").fit(tr[:10], ytr[:10])
     with pytest.raises(ValueError, match="lr must be a positive number"):
         make("gnn", lr=-1.0).fit(tr[:10], ytr[:10])
+
+
+def test_gnn_warm_start_continues_from_the_last_fit(nb201_data) -> None:  # type: ignore[no-untyped-def]
+    tr, ytr, te, _ = nb201_data
+    model = make("gnn", random_state=0, epochs=3, n_members=2).fit(tr[:30], ytr[:30])
+    nets = list(model.members_)
+    first = model.predict(te[:50])
+    model.set_params(warm_start=True, epochs=2, random_state=1)
+    model.fit(tr[:60], ytr[:60])
+    assert all(a is b for a, b in zip(model.members_, nets, strict=True))  # the same networks, trained on
+    assert not np.allclose(model.predict(te[:50]), first)
+    fresh = make("gnn", random_state=1, epochs=2, n_members=2).fit(tr[:60], ytr[:60])
+    assert not np.allclose(fresh.predict(te[:50]), model.predict(te[:50]))
+    named = pd.DataFrame({"arch": tr[:60], "flops": np.arange(60.0)})  # one extra feature: other shapes
+    with pytest.raises(ValueError, match="warm_start needs the shapes of the previous fit"):
+        model.fit(named, ytr[:60])
+    with pytest.raises(NotFittedError):
+        model.predict(te[:5])
+
+
+def test_gp_fits_hyperparameters_on_a_subset_then_refines_on_all(nb201_data) -> None:  # type: ignore[no-untyped-def]
+    tr, ytr, te, yte = nb201_data
+    full = make("gp", random_state=0, hyper_subset=None).fit(tr[:150], ytr[:150])
+    sub = make("gp", random_state=0, hyper_subset=60).fit(tr[:150], ytr[:150])
+    assert len(sub.model_.train_targets) == 150  # the posterior conditions on every training point
+    tau_full, tau_sub = kendall_tau(yte, full.predict(te)), kendall_tau(yte, sub.predict(te))
+    assert abs(tau_full - tau_sub) < 0.03, (tau_full, tau_sub)
+    again = make("gp", random_state=0, hyper_subset=60).fit(tr[:150], ytr[:150])
+    np.testing.assert_array_equal(again.predict(te), sub.predict(te))  # the subset is drawn from the seed
+    with pytest.raises(ValueError, match="hyper_subset must be None or at least 2"):
+        make("gp", hyper_subset=1).fit(tr[:20], ytr[:20])

@@ -231,6 +231,31 @@ def test_guided_strategy_options_are_checked(nb201_oracle) -> None:  # type: ign
     assert len(table) == 14
 
 
+def test_guided_search_refits_every_k_iterations_or_warm(nb201_oracle, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from archrank.search.guided import GuidedSearch
+
+    fresh = []
+    original = GuidedSearch._fresh_model
+    monkeypatch.setattr(GuidedSearch, "_fresh_model", lambda self, seed: fresh.append(seed) or original(self, seed))
+    hp = {"initial": 6, "per_iteration": 4, "pool_size": 20, "predictor_params": {"epochs": 5, "n_members": 2}}
+    table = run("npenas", "nb201", nb201_oracle, budget=26, seed=3, progress=False, refit_every=2, **hp)
+    assert table["arch"].nunique() == 26 and len(fresh) == 3  # 5 guided iterations: fits at the 1st, 3rd and 5th
+    fresh.clear()
+    opt = ar.search.Optimizer("npenas", "nb201", seed=3, warm_refit={"epochs": 2}, **hp)
+    models = []
+    for _ in range(22):
+        archs = opt.ask()
+        opt.tell(archs, [nb201_oracle.evaluate(a).score for a in archs])
+        if opt.strategy.model is not None:
+            models.append(opt.strategy.model)
+    assert len(fresh) == 1 and len(models) > 4 and all(m is models[0] for m in models)
+    assert models[0].warm_start and models[0].epochs == 2
+    with pytest.raises(ValueError, match="warm_refit needs a predictor with a warm_start setting"):
+        run("bananas", "nb201", nb201_oracle, budget=12, seed=0, progress=False, initial=6, warm_refit={"epochs": 2})
+    with pytest.raises(ValueError, match="refit_every must be a whole number >= 1"):
+        run("npenas", "nb201", nb201_oracle, budget=3, refit_every=0, progress=False)
+
+
 def conv_count(arch):  # type: ignore[no-untyped-def]
     """A stand-in for training, at module level so worker processes can run it."""
     return float(str(arch).count("conv"))

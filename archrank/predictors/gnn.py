@@ -129,7 +129,8 @@ class GNNPredictor(ArchPredictor):
     on 2 cores when the machine was busy (benchmarks/RESULTS.md). The members train side by side
     as one batched model (:mod:`archrank.predictors.gin_stack`); ``batch_size`` and ``lr``
     default to ``"auto"`` (:meth:`_step_settings`: 32 graphs and 0.005 below 512 training cells,
-    64 and 0.01 from there on).
+    64 and 0.01 from there on). ``warm_start=True`` (scikit-learn's convention): a refit continues
+    training the fitted networks for ``epochs`` epochs on the new data instead of starting afresh.
     """
 
     default_encodings: ClassVar[tuple[str, ...]] = ("graph",)
@@ -152,6 +153,7 @@ class GNNPredictor(ArchPredictor):
         target_transform: str = "rank_gauss",
         random_state: int | None = None,
         n_threads: int | None = 1,
+        warm_start: bool = False,
     ) -> None:
         self.space = space
         self.encoding = encoding
@@ -167,6 +169,7 @@ class GNNPredictor(ArchPredictor):
         self.target_transform = target_transform
         self.random_state = random_state
         self.n_threads = n_threads
+        self.warm_start = warm_start
 
     # --- inputs -----------------------------------------------------------------------------
     def _graphs(self, inputs: Inputs, fit: bool) -> _GraphSet:
@@ -225,12 +228,21 @@ class GNNPredictor(ArchPredictor):
         if self.n_members < 1 or self.epochs < 1:
             raise ValueError("n_members and epochs must be >= 1")
         self.batch_size_, self.lr_ = self._step_settings(len(y))
+        previous = (self.members_, self.member_shape_) if self.warm_start and hasattr(self, "members_") else None
         data = self._graphs(inputs, fit=True)
         extra = self._extra(inputs, fit=True)
+        self.member_shape_ = (self.n_node_features_, self.n_extra_features_, self.hidden, self.n_layers, self.n_members)
+        if previous is not None and previous[1] != self.member_shape_:
+            names = "node features, extra features, hidden, n_layers, n_members"
+            del self.n_features_in_  # neither the old fit nor the new one: the predictor reads as unfitted
+            raise ValueError(
+                f"warm_start needs the shapes of the previous fit ({names}: {previous[1]}), got {self.member_shape_}"
+            )
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std()) or 1.0
         t = torch.as_tensor((y - self.y_mean_) / self.y_std_, dtype=torch.float32)
         with torch_threads(self.n_threads):
-            self.members_, self.calibration_ = self._train_members(data, extra, t, seed), []
+            members = self._train_members(data, extra, t, seed, None if previous is None else previous[0])
+        self.members_, self.calibration_ = members, []
         for net in self.members_:
             scores = self._scores(net, data, extra)
             if self.loss == "ranking":
@@ -272,7 +284,9 @@ class GNNPredictor(ArchPredictor):
         per_member = (nn.functional.softplus(-ds) * pairs).sum(dim=(1, 2)) / pairs.sum(dim=(1, 2)).clamp_min(1)
         return per_member.sum()
 
-    def _train_members(self, data: _GraphSet, extra: torch.Tensor | None, t: torch.Tensor, seed: int) -> list[GIN]:
+    def _train_members(
+        self, data: _GraphSet, extra: torch.Tensor | None, t: torch.Tensor, seed: int, start: list[GIN] | None = None
+    ) -> list[GIN]:
         """Train the ``n_members`` networks side by side (:class:`StackedGIN`): one forward pass, one
         backward pass and one fused Adam step per step for all of them.
 
@@ -280,7 +294,8 @@ class GNNPredictor(ArchPredictor):
         alone (its epochs' permutations are drawn right after its initialisation) and its loss is
         its own mean over its own mini-batch; the members share no parameter, so summing their
         losses gives each its own gradients, and Adam and the cosine schedule update each as alone
-        (up to float round-off).
+        (up to float round-off). ``start``: the networks to continue from (``warm_start``) instead of
+        freshly initialised ones.
         """
         from archrank.predictors.gin_stack import StackedGIN
 
@@ -288,7 +303,10 @@ class GNNPredictor(ArchPredictor):
         nets, orders = [], []
         for m in range(self.n_members):
             with torch_seeded(seed + m):
-                nets.append(GIN(self.n_node_features_, self.hidden, self.n_layers, self.n_extra_features_))
+                if start is None:
+                    nets.append(GIN(self.n_node_features_, self.hidden, self.n_layers, self.n_extra_features_))
+                else:
+                    nets.append(start[m])
                 orders.append(torch.stack([torch.randperm(n) for _ in range(self.epochs)]))
         order = torch.stack(orders, dim=1)  # (epochs, members, n)
         x, adj_t, mask = data.dense()

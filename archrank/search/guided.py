@@ -9,7 +9,10 @@
   predictor is fitted on the architectures, any other (e.g. scikit-learn's
   ``GaussianProcessRegressor``) on the ``encoding`` of them (default ``adjacency_onehot``; for
   a named or archrank predictor ``encoding`` sets its own); it is cloned and refitted on all
-  successful evaluations every iteration;
+  successful evaluations every ``refit_every`` iterations (1: every iteration; in between the
+  last fit ranks the new pool), afresh or, with ``warm_refit`` (settings for the refits, e.g.
+  ``{"epochs": 50}``), continuing from the last fit (predictors with scikit-learn's
+  ``warm_start``, such as ``gnn``);
 - an **acquisition** (``acquisition=``, see :mod:`archrank.search.acquisitions`): ``mean``,
   ``ei``, ``ucb``, ``thompson``, ``qlognei`` or any registered one, with ``acquisition_params``.
 
@@ -106,6 +109,8 @@ class GuidedSearch(Strategy):
         proxies: Sequence[str] = ("nwot", "synflow"),
         proxy_dataset: str = "cifar10",
         proxy_features: bool = False,
+        refit_every: int = 1,
+        warm_refit: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(space, rng, allowed)
         if initial < 2 or per_iteration < 1 or pool_size < per_iteration or parents < 1:
@@ -118,6 +123,10 @@ class GuidedSearch(Strategy):
             raise ValueError("warm_start, prefilter and proxy_features need at least one zero-cost proxy")
         if pool not in POOLS:
             raise UnknownChoiceError("candidate pool", pool, POOLS)
+        if not isinstance(refit_every, int) or refit_every < 1:
+            raise ValueError(f"refit_every must be a whole number >= 1, got {refit_every!r}")
+        if warm_refit is not None and not isinstance(warm_refit, dict):
+            raise TypeError(f"warm_refit must be None or a dict of predictor settings, got {warm_refit!r}")
         self.initial, self.per_iteration, self.pool_size, self.parents = initial, per_iteration, pool_size, parents
         self.pool = pool
         self.predictor = self.default_predictor if predictor is None else predictor
@@ -142,6 +151,8 @@ class GuidedSearch(Strategy):
         )
         self.warm_start, self.prefilter = warm_start, prefilter
         self.proxies, self.proxy_dataset, self.proxy_features = list(proxies), proxy_dataset, bool(proxy_features)
+        self.refit_every, self.warm_refit = refit_every, None if warm_refit is None else dict(warm_refit)
+        self.model: Any = None  # the predictor of the last refit (kept for refit_every and warm_refit)
         self.warm_queue: list[Any] | None = None
         self.queue: list[Any] = []
         self.proposed = 0
@@ -220,11 +231,23 @@ class GuidedSearch(Strategy):
         return _EncodedEstimator(model, self.encoding or DEFAULT_MATRIX_ENCODING, self.space)
 
     def fit_predictor(self) -> Any:
-        from archrank import predictors
-
+        """The predictor for this iteration: a fresh one fitted on all evaluations, or (``refit_every``)
+        the last one between refits, or (``warm_refit``) the last one trained on from where it stopped."""
+        if self.model is not None and (self.iterations - 1) % self.refit_every:
+            return self.model
         archs = [a for a, _ in self.results]
         y = np.array([v for _, v in self.results])
         seed = int(self.rng.integers(2**31 - 1))
+        if self.model is not None and self.warm_refit is not None:
+            self.model.set_params(random_state=seed, warm_start=True, **self.warm_refit)
+            self.model = self.model.fit(archs, y)
+        else:
+            self.model = self._fresh_model(seed).fit(archs, y)
+        return self.model
+
+    def _fresh_model(self, seed: int) -> Any:
+        from archrank import predictors
+
         model = self._new_model(seed)
         if self.proxy_features:
             model = predictors.make(
@@ -236,7 +259,12 @@ class GuidedSearch(Strategy):
                 space=self.space,
                 random_state=seed,
             )
-        return model.fit(archs, y)
+        if self.warm_refit is not None and "warm_start" not in getattr(model, "get_params", dict)():
+            raise ValueError(
+                "warm_refit needs a predictor with a warm_start setting (scikit-learn's convention); "
+                f"{type(model).__name__} has none"
+            )
+        return model
 
     def _acquire(self, model: Any, pool: list[Any]) -> list[Any]:
         """The pool, most promising first."""
