@@ -238,7 +238,9 @@ def test_guided_search_refits_every_k_iterations_or_warm(nb201_oracle, monkeypat
     original = GuidedSearch._fresh_model
     monkeypatch.setattr(GuidedSearch, "_fresh_model", lambda self, seed: fresh.append(seed) or original(self, seed))
     hp = {"initial": 6, "per_iteration": 4, "pool_size": 20, "predictor_params": {"epochs": 5, "n_members": 2}}
-    table = run("npenas", "nb201", nb201_oracle, budget=26, seed=3, progress=False, refit_every=2, **hp)
+    table = run(
+        "npenas", "nb201", nb201_oracle, budget=26, seed=3, progress=False, refit_every=2, warm_refit=None, **hp
+    )
     assert table["arch"].nunique() == 26 and len(fresh) == 3  # 5 guided iterations: fits at the 1st, 3rd and 5th
     fresh.clear()
     opt = ar.search.Optimizer("npenas", "nb201", seed=3, warm_refit={"epochs": 2}, **hp)
@@ -250,6 +252,9 @@ def test_guided_search_refits_every_k_iterations_or_warm(nb201_oracle, monkeypat
             models.append(opt.strategy.model)
     assert len(fresh) == 1 and len(models) > 4 and all(m is models[0] for m in models)
     assert models[0].warm_start and models[0].epochs == 2
+    auto = ar.search.Optimizer("npenas", "nb201", seed=3, **hp).strategy  # the preset's default: a third
+    assert auto.warm_refit == {"epochs": 1}
+    assert ar.search.Optimizer("npenas", "nb201", seed=3, proxy_features=True).strategy.warm_refit is None
     with pytest.raises(ValueError, match="warm_refit needs a predictor with a warm_start setting"):
         run("bananas", "nb201", nb201_oracle, budget=12, seed=0, progress=False, initial=6, warm_refit={"epochs": 2})
     with pytest.raises(ValueError, match="refit_every must be a whole number >= 1"):

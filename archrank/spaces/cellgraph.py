@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from archrank.errors import InvalidArchitectureError
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 def wl_hash(adjacency: np.ndarray, labels: Sequence[object]) -> str:
@@ -100,6 +103,8 @@ class CellGraph:
 
     def to_networkx(self) -> nx.DiGraph:
         """A ``networkx.DiGraph`` with integer nodes and the op label in node attribute ``op``."""
+        import networkx as nx  # imported where used: it costs 0.1 s at import time
+
         g = nx.DiGraph()
         g.add_nodes_from((i, {"op": op}) for i, op in enumerate(self._ops))
         g.add_edges_from(self.edges())
@@ -108,6 +113,8 @@ class CellGraph:
     @classmethod
     def from_networkx(cls, graph: nx.DiGraph) -> CellGraph:
         """Inverse of :meth:`to_networkx`; nodes are put in a topological order first."""
+        import networkx as nx
+
         if not nx.is_directed_acyclic_graph(graph):
             raise InvalidArchitectureError("graph has a cycle")
         order = list(nx.lexicographical_topological_sort(graph))
@@ -123,6 +130,8 @@ class CellGraph:
 
     def is_isomorphic(self, other: CellGraph) -> bool:
         """Exact labelled-graph isomorphism test (networkx VF2)."""
+        import networkx as nx
+
         return nx.is_isomorphic(self.to_networkx(), other.to_networkx(), node_match=lambda a, b: a["op"] == b["op"])
 
     def __eq__(self, other: object) -> bool:
