@@ -19,6 +19,9 @@ Parts (all by default):
   of this checkout against the ``--old`` worktree's, whole processes alternating (2 each);
   median milliseconds per cell and the largest score difference.
   Target: identical scores, >= 15 % faster per cell.
+* ``profile``: one 100-query run of each guided preset (``npenas``, ``bananas``, ``bo``) on NB201
+  with this checkout, then the slowest again under cProfile: its archrank functions and any
+  other taking over 3 % of the time, by cumulative time.
 
 Prints tables and writes benchmarks/results/speed.json. Run it on an otherwise idle machine:
     python benchmarks/speed.py [--part imports nwot] [--repeats 5] [--cells 40] [--sizes 100 1000] [--old 01ad5c5]
@@ -40,7 +43,7 @@ from pathlib import Path
 from _machine import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
-PARTS = ("imports", "gnn", "npenas", "nwot")
+PARTS = ("imports", "gnn", "npenas", "nwot", "profile")
 COMMANDS = {
     "import archrank": [sys.executable, "-c", "import archrank"],
     "import archrank.predictors": [sys.executable, "-c", "import archrank.predictors"],
@@ -154,6 +157,47 @@ def part_npenas(old: str, seeds: int) -> dict:
         "found_before": sum(r["before"]["found"] for r in runs),
         "found_now": sum(r["now"]["found"] for r in runs),
     }
+
+
+PROFILE_CHILD = """
+import cProfile, json, pstats, sys, time, warnings
+import archrank as ar
+strategy, seed, profile = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+bench = ar.datasets.load("nb201", "cifar10-valid")
+oracle = ar.search.BenchmarkOracle(bench, metric="valid_accuracy", epochs=200)
+ar.encodings.encode(ar.spaces.get("nb201").sample(2, seed=0), "graph")
+profiler = cProfile.Profile()
+start = time.perf_counter()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    if profile:
+        profiler.enable()
+    ar.search.run(strategy, "nb201", oracle, budget=100, seed=seed, progress=False)
+    profiler.disable()
+seconds = time.perf_counter() - start
+top = []
+if profile:
+    stats = pstats.Stats(profiler).stats
+    total = sum(tt for _, _, tt, _, _ in stats.values())
+    for (path, line, func), (_, calls, tt, ct, _) in sorted(stats.items(), key=lambda kv: -kv[1][3])[:400]:
+        if "archrank" in path or tt / total > 0.03:
+            short = path.split("site-packages/")[-1].split("/work/")[-1]
+            top.append({"function": f"{short}:{line}({func})", "calls": calls, "own_s": tt, "cumulative_s": ct})
+print(json.dumps({"seconds": seconds, "profile": top[:25]}))
+"""
+
+
+def part_profile(strategies: list[str], seed: int = 0) -> dict:
+    """Time one 100-query run of each guided preset (this checkout), then profile the slowest."""
+    seconds = {name: run_child(PROFILE_CHILD, ROOT, name, seed, 0)["seconds"] for name in strategies}
+    for name, s in seconds.items():
+        print(f"{name:8s} 100 queries on NB201, seed {seed}: {s:5.1f} s", flush=True)
+    slowest = max(seconds, key=seconds.__getitem__)
+    profiled = run_child(PROFILE_CHILD, ROOT, slowest, seed, 1)
+    print(f"profile of {slowest} ({profiled['seconds']:.1f} s under cProfile), by cumulative time:")
+    for row in profiled["profile"]:
+        print(f"  {row['cumulative_s']:7.2f} s cum {row['own_s']:7.2f} s own {row['calls']:7d}x  {row['function']}")
+    return {"seed": seed, "seconds": seconds, "slowest": slowest, "profile": profiled["profile"]}
 
 
 def run_child(code: str, root: Path, *args: object) -> dict:
@@ -280,14 +324,12 @@ def main() -> None:
         out["npenas"] = part_npenas(args.old, args.seeds)
     if "nwot" in args.part:
         out["nwot"] = part_nwot(args.old, args.cells)
+    if "profile" in args.part:
+        out["profile"] = part_profile(["npenas", "bananas", "bo"])
     previous = Path(__file__).parent / "results" / "speed.json"
     if previous.is_file():  # keep the parts not run this time (each part records its own command line)
         earlier = json.loads(previous.read_text())
-        kept = {
-            k: {**v, "measured": earlier["date"]}
-            for k, v in earlier.items()
-            if k in ("imports", "gnn", "npenas", "nwot")
-        }
+        kept = {k: {**v, "measured": earlier["date"]} for k, v in earlier.items() if k in PARTS}
         out = {**{k: v for k, v in kept.items() if k not in out}, **out}
     print("wrote", write_results("speed.json", out))
 

@@ -24,19 +24,18 @@ predictor.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from archrank.errors import UnknownChoiceError
-from archrank.predictors.base import ARCH_COLUMN, ArchPredictor, load, split_inputs, unnamed_columns
-from archrank.predictors.gnn_embedding import GNNEmbedding
-from archrank.predictors.proxy_features import FEATURE_PROXIES, ProxyFeaturePredictor
-from archrank.predictors.ranking import rank_candidates
 from archrank.predictors.registry import WRAPPERS, predictor_class, register_predictor
 from archrank.predictors.registry import predictor_names as names
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from archrank.predictors.base import ArchPredictor
 
 # classes whose modules import torch, gpytorch, xgboost or torch-geometric: loaded on first use
 _LAZY_CLASSES = {
@@ -50,9 +49,24 @@ _LAZY_CLASSES = {
 }
 
 
+# the rest of the public API, loaded on first use: its modules import scikit-learn (about 1 s,
+# most of it scipy.stats) and pandas, which ``import archrank.predictors`` does not need yet
+_LAZY_ATTRIBUTES = {
+    "ArchPredictor": "archrank.predictors.base",
+    "load": "archrank.predictors.base",
+    "split_inputs": "archrank.predictors.base",
+    "GNNEmbedding": "archrank.predictors.gnn_embedding",
+    "FEATURE_PROXIES": "archrank.predictors.proxy_features",
+    "ProxyFeaturePredictor": "archrank.predictors.proxy_features",
+    "rank_candidates": "archrank.predictors.ranking",
+}
+
+
 def __getattr__(name: str) -> Any:
     if name in _LAZY_CLASSES:
         return predictor_class(_LAZY_CLASSES[name])
+    if name in _LAZY_ATTRIBUTES:
+        return getattr(importlib.import_module(_LAZY_ATTRIBUTES[name]), name)
     raise AttributeError(f"module 'archrank.predictors' has no attribute {name!r}")
 
 
@@ -76,6 +90,11 @@ def with_features(archs: Sequence[Any], features: Any) -> pd.DataFrame:
     A predictor checks at ``predict`` that the columns have the names and order it was fitted
     with; an array's columns have no names (``feature0``, ...) and are read in the fitted order.
     """
+    import numpy as np
+    import pandas as pd
+
+    from archrank.predictors.base import ARCH_COLUMN, unnamed_columns
+
     if isinstance(features, pd.DataFrame):
         extra = features.reset_index(drop=True)
     elif isinstance(features, dict):
