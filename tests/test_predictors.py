@@ -380,11 +380,11 @@ def test_gnn_warm_start_continues_from_the_last_fit(nb201_data) -> None:  # type
 def test_gp_fits_hyperparameters_on_a_subset_then_refines_on_all(nb201_data) -> None:  # type: ignore[no-untyped-def]
     tr, ytr, te, yte = nb201_data
     full = make("gp", random_state=0, hyper_subset=None).fit(tr[:150], ytr[:150])
-    sub = make("gp", random_state=0, hyper_subset=60).fit(tr[:150], ytr[:150])
+    sub = make("gp", random_state=0, hyper_subset=100).fit(tr[:150], ytr[:150])
     assert len(sub.model_.train_targets) == 150  # the posterior conditions on every training point
     tau_full, tau_sub = kendall_tau(yte, full.predict(te)), kendall_tau(yte, sub.predict(te))
-    assert abs(tau_full - tau_sub) < 0.03, (tau_full, tau_sub)
-    again = make("gp", random_state=0, hyper_subset=60).fit(tr[:150], ytr[:150])
+    assert abs(tau_full - tau_sub) < 0.02, (tau_full, tau_sub)
+    again = make("gp", random_state=0, hyper_subset=100).fit(tr[:150], ytr[:150])
     np.testing.assert_array_equal(again.predict(te), sub.predict(te))  # the subset is drawn from the seed
     with pytest.raises(ValueError, match="hyper_subset must be None or at least 2"):
         make("gp", hyper_subset=1).fit(tr[:20], ytr[:20])
