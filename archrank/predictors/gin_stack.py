@@ -34,7 +34,6 @@ class StackedGIN(nn.Module):
 
     def __init__(self, nets: list[Any]) -> None:
         super().__init__()
-        self.n_members = len(nets)
         self.weights, self.biases = nn.ParameterList(), nn.ParameterList()
         self.eps = nn.ParameterList()
         self.bn_weight, self.bn_bias = nn.ParameterList(), nn.ParameterList()

@@ -285,7 +285,12 @@ class GNNPredictor(ArchPredictor):
         return per_member.sum()
 
     def _train_members(
-        self, data: _GraphSet, extra: torch.Tensor | None, t: torch.Tensor, seed: int, start: list[GIN] | None = None
+        self,
+        data: _GraphSet,
+        extra: torch.Tensor | None,
+        t: torch.Tensor,
+        seed: int,
+        warm_nets: list[GIN] | None = None,
     ) -> list[GIN]:
         """Train the ``n_members`` networks side by side (:class:`StackedGIN`): one forward pass, one
         backward pass and one fused Adam step per step for all of them.
@@ -294,7 +299,7 @@ class GNNPredictor(ArchPredictor):
         alone (its epochs' permutations are drawn right after its initialisation) and its loss is
         its own mean over its own mini-batch; the members share no parameter, so summing their
         losses gives each its own gradients, and Adam and the cosine schedule update each as alone
-        (up to float round-off). ``start``: the networks to continue from (``warm_start``) instead of
+        (up to float round-off). ``warm_nets``: the networks to continue from (``warm_start``) instead of
         freshly initialised ones.
         """
         from archrank.predictors.gin_stack import StackedGIN
@@ -303,10 +308,10 @@ class GNNPredictor(ArchPredictor):
         nets, orders = [], []
         for m in range(self.n_members):
             with torch_seeded(seed + m):
-                if start is None:
+                if warm_nets is None:
                     nets.append(GIN(self.n_node_features_, self.hidden, self.n_layers, self.n_extra_features_))
                 else:
-                    nets.append(start[m])
+                    nets.append(warm_nets[m])
                 orders.append(torch.stack([torch.randperm(n) for _ in range(self.epochs)]))
         order = torch.stack(orders, dim=1)  # (epochs, members, n)
         x, adj_t, mask = data.dense()

@@ -85,8 +85,6 @@ class GPPredictor(ArchPredictor):
 
     def _fit_matrix(self, X: np.ndarray, y: np.ndarray, seed: int) -> None:
         from botorch.exceptions.warnings import InputDataWarning
-        from botorch.models import SingleTaskGP
-        from botorch.models.transforms.outcome import Standardize
         from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
         from gpytorch.kernels import ScaleKernel
 
@@ -124,13 +122,11 @@ class GPPredictor(ArchPredictor):
                 covar = get_covar_module_with_dim_scaled_prior(ard_num_dims=d, use_rbf_kernel=self.kernel_ == "rbf")
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", InputDataWarning)  # categorical codes are not in [0, 1] on purpose
-                model = self._fit_model(SingleTaskGP, Standardize, train_x, train_y, covar, seed)
+                model = self._fit_model(train_x, train_y, covar, seed)
         model.eval()
         self.model_ = model
 
-    def _fit_model(
-        self, gp: Any, standardize: Any, train_x: torch.Tensor, train_y: torch.Tensor, covar: Any, seed: int
-    ) -> Any:
+    def _fit_model(self, train_x: torch.Tensor, train_y: torch.Tensor, covar: Any, seed: int) -> Any:
         """A ``SingleTaskGP`` with its hyperparameters fitted by maximum marginal likelihood.
 
         With more than ``hyper_subset`` training points they are fitted first on that many drawn at
@@ -141,6 +137,8 @@ class GPPredictor(ArchPredictor):
         on one seed; 100 of 150: 0.648 instead of 0.647), hence the default of 500.
         """
         from botorch.fit import fit_gpytorch_mll
+        from botorch.models import SingleTaskGP as gp
+        from botorch.models.transforms.outcome import Standardize as standardize
         from gpytorch.mlls import ExactMarginalLogLikelihood
 
         n = len(train_x)
