@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+import shutil
 import sys
 import warnings
 from typing import Annotated, Literal
@@ -23,18 +24,38 @@ from archrank.errors import (
     UnknownChoiceError,
 )
 
+#: -h as well as --help; help wraps at the terminal's width (120 columns when not in a terminal, not 80),
+#: in plain text (Rich's boxed tables squeeze every option's help into a narrow column)
+CONTEXT_SETTINGS = {
+    "help_option_names": ["-h", "--help"],
+    "max_content_width": 120,
+    "terminal_width": shutil.get_terminal_size(fallback=(120, 24)).columns,
+}
+
 app = typer.Typer(
     help="Rank neural network architectures without training them.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings=CONTEXT_SETTINGS,
 )
 
 EXIT_BAD_INPUT, EXIT_DATA = 2, 3
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"archrank {ar.__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="print the version and exit")
+    ] = False,
+) -> None:
     """Rank neural network architectures without training them."""
     import os
 
@@ -157,8 +178,8 @@ def top(
         str | None, typer.Option(help="metric to rank by (default: test accuracy, else validation)")
     ] = None,
     epochs: Annotated[int | None, typer.Option(help="epoch budget; the largest recorded if omitted")] = None,
-    k: Annotated[int, typer.Option("-k", "--k", min=1, help="how many architectures")] = 10,
-    ascending: Annotated[bool, typer.Option(help="smallest first (for latency, params)")] = False,
+    k: Annotated[int, typer.Option("-k", "--top-k", min=1, help="how many architectures")] = 10,
+    ascending: Annotated[bool, typer.Option("--ascending", help="smallest first (for latency, params)")] = False,
     results_table: TableOption = None,
 ) -> None:
     """Show the k best architectures of a benchmark by a metric."""
@@ -174,7 +195,10 @@ def top(
 
 
 study_app = typer.Typer(
-    help="Correlation studies (predictors and zero-cost proxies against benchmark truth).", no_args_is_help=True
+    help="Correlation studies (predictors and zero-cost proxies against benchmark truth).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings=CONTEXT_SETTINGS,
 )
 app.add_typer(study_app, name="study")
 
@@ -299,7 +323,13 @@ def proxies_command(
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N")] = "auto",
     cache: Annotated[str | None, typer.Option(help="SQLite cache file (default: ~/.cache/archrank)")] = None,
     no_cache: Annotated[
-        bool, typer.Option(help="compute everything afresh (no cache, no shipped table) and store nothing")
+        bool, typer.Option("--no-cache", help="neither read nor write the SQLite cache of computed scores")
+    ] = False,
+    no_precomputed: Annotated[
+        bool,
+        typer.Option(
+            "--no-precomputed", help="compute scores the shipped precomputed table holds too, instead of reading them"
+        ),
     ] = False,
     out: Annotated[str | None, typer.Option(help="write the score table to this CSV")] = None,
     archs_per_launch: Annotated[
@@ -322,7 +352,7 @@ def proxies_command(
         device=device,
         seed=seed,
         cache=None if no_cache else (cache or "auto"),
-        precomputed=not no_cache,
+        precomputed=not no_precomputed,
         archs_per_launch=_auto_or_int(archs_per_launch, "--archs-per-launch"),
     )
     if out:
@@ -359,9 +389,12 @@ def rank_command(
     dataset: Annotated[str, typer.Option(help="image dataset of the proxies' input batch")] = "cifar10",
     cache: Annotated[str | None, typer.Option(help="proxy cache file (default: ~/.cache/archrank)")] = None,
     keep_known: Annotated[
-        bool, typer.Option(help="also rank candidates already in --train (by default left out, up to isomorphism)")
+        bool,
+        typer.Option(
+            "--keep-known", help="also rank candidates already in --train (by default left out, up to isomorphism)"
+        ),
     ] = False,
-    k: Annotated[int, typer.Option("-k", min=1, help="how many of the best to print")] = 10,
+    k: Annotated[int, typer.Option("-k", "--top-k", min=1, help="how many of the best to print")] = 10,
     seed: Annotated[int, typer.Option(help="seed of the predictor (and of --sample)")] = 0,
     out: Annotated[str | None, typer.Option(help="write every ranked candidate to this CSV")] = None,
     save: Annotated[str | None, typer.Option(help="save the fitted predictor to this file")] = None,

@@ -35,5 +35,20 @@ class DataFileError(ArchrankError, OSError):
     """A bundled data file is missing, unreadable or fails its checksum."""
 
 
+class SearchFailedError(ArchrankError, RuntimeError):
+    """Every evaluation of a search failed (e.g. a training function that returns nothing).
+
+    ``result``: the :class:`archrank.search.SearchResult` of the failed evaluations (their errors are
+    in ``result.frame()["error"]``), or None."""
+
+    def __init__(self, message: str, result: object = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
 class ProxyWarning(UserWarning):
     """A proxy failed (or overflowed) on one architecture; its score is NaN."""
+
+
+class InvalidHyperparameterError(ArchrankError, ValueError):
+    """A predictor's hyperparameter has a value outside what it accepts (the message names both)."""

@@ -10,7 +10,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import cross_val_score
 
 import archrank as ar
-from archrank.errors import DataFileError, UnknownChoiceError
+from archrank.errors import DataFileError, InvalidHyperparameterError, UnknownChoiceError
 from archrank.metrics import kendall_tau
 from archrank.predictors import make, with_features
 
@@ -132,8 +132,8 @@ def test_errors_name_the_problem(nb201_data) -> None:  # type: ignore[no-untyped
         make("svm")
     with pytest.raises(UnknownChoiceError, match="hyperparameter"):
         make("xgb", n_trees=5)
-    with pytest.raises(UnknownChoiceError, match="kernel"):
-        make("gp", space="nb201", kernel="linear").fit(tr[:20], ytr[:20])
+    with pytest.raises(InvalidHyperparameterError, match="'kernel' of GPPredictor must be one of 'auto', 'rbf'"):
+        make("gp", space="nb201", kernel="linear")  # at make, before any fit
     with pytest.raises(ValueError, match="space"):
         make("rf").fit([str(a) for a in tr[:20]], ytr[:20])  # strings without a space
     df = pd.DataFrame({"arch": tr[:5], "score": [1.0, 2.0, np.nan, 4.0, 5.0]})
@@ -200,8 +200,8 @@ def test_target_transform_is_monotone_and_optional(nb201_data) -> None:  # type:
     tr, ytr, te, _ = nb201_data
     raw = make("rf", space="nb201", target_transform="none", n_estimators=20, random_state=0).fit(tr, ytr)
     assert raw.predict(te).min() >= ytr.min() - 1e-9  # a forest of raw targets stays inside their range
-    with pytest.raises(UnknownChoiceError):
-        make("rf", space="nb201", target_transform="log").fit(tr, ytr)
+    with pytest.raises(InvalidHyperparameterError, match="target_transform"):
+        make("rf", space="nb201", target_transform="log")
 
 
 def test_nb101_and_darts_predictors() -> None:
@@ -351,12 +351,16 @@ def test_gnn_step_settings_follow_the_training_set_size(nb201_data) -> None:  # 
     assert make("gnn", batch_size=16)._step_settings(1000) == (16, 0.0025)
     assert make("gnn", batch_size=16, lr=0.02)._step_settings(1000) == (16, 0.02)
     tr, ytr, _, _ = nb201_data
-    with pytest.raises(ValueError, match="batch_size must be >= 2"):
-        make("gnn", batch_size=1).fit(tr[:10], ytr[:10])
-    with pytest.raises(TypeError, match="batch_size"):
-        make("gnn", batch_size="large").fit(tr[:10], ytr[:10])
-    with pytest.raises(ValueError, match="lr must be a positive number"):
-        make("gnn", lr=-1.0).fit(tr[:10], ytr[:10])
+    with pytest.raises(InvalidHyperparameterError, match="'batch_size' of GNNPredictor must be 'auto' or an int in"):
+        make("gnn", batch_size=1)
+    with pytest.raises(InvalidHyperparameterError, match="batch_size"):
+        make("gnn", batch_size="large")
+    with pytest.raises(InvalidHyperparameterError, match=r"'lr' of GNNPredictor must be 'auto' or a number in \(0"):
+        make("gnn", lr=-1.0)
+    model = make("gnn")
+    model.lr = -1.0  # set after make: fit checks again
+    with pytest.raises(InvalidHyperparameterError, match="'lr'"):
+        model.fit(tr[:10], ytr[:10])
 
 
 def test_gnn_warm_start_continues_from_the_last_fit(nb201_data) -> None:  # type: ignore[no-untyped-def]
@@ -386,5 +390,5 @@ def test_gp_fits_hyperparameters_on_a_subset_then_refines_on_all(nb201_data) -> 
     assert abs(tau_full - tau_sub) < 0.02, (tau_full, tau_sub)
     again = make("gp", random_state=0, hyper_subset=100).fit(tr[:150], ytr[:150])
     np.testing.assert_array_equal(again.predict(te), sub.predict(te))  # the subset is drawn from the seed
-    with pytest.raises(ValueError, match="hyper_subset must be None or at least 2"):
-        make("gp", hyper_subset=1).fit(tr[:20], ytr[:20])
+    with pytest.raises(InvalidHyperparameterError, match=r"'hyper_subset' of GPPredictor must be None or an int"):
+        make("gp", hyper_subset=1)

@@ -98,7 +98,7 @@ def test_extra_columns_and_errors(cells, monkeypatch) -> None:  # type: ignore[n
         make("proxy_features", proxies=["params"], reference="shipped").fit(
             ar.datasets.load("nb101").archs()[:3], [1.0, 2.0, 3.0]
         )
-    with pytest.raises(ValueError, match="reference must be"):
+    with pytest.raises(ValueError, match="'reference' of ProxyFeaturePredictor must be one of 'auto', 'shipped'"):
         make("proxy_features", proxies=NAMES, reference="all", space="nb201").fit(tr, ytr)
     with pytest.raises(ValueError, match="non-empty sequence"):
         make("proxy_features", proxies="nwot", space="nb201").fit(tr, ytr)

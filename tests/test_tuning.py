@@ -8,7 +8,7 @@ from sklearn.base import clone
 from sklearn.model_selection import KFold
 
 import archrank as ar
-from archrank.errors import UnknownChoiceError
+from archrank.errors import InvalidHyperparameterError, UnknownChoiceError
 from archrank.metrics import kendall_tau
 from archrank.predictors import make, with_features
 
@@ -158,7 +158,7 @@ def test_errors_name_the_problem(toy) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(UnknownChoiceError, match="predictor"):
         make("tuned", estimator="svm").fit(X, y)
     # a setting that fails is an error, not a candidate quietly scored NaN
-    with pytest.raises(UnknownChoiceError, match="kernel"):
+    with pytest.raises(InvalidHyperparameterError, match="kernel"):
         make("tuned", estimator="gp", param_grid={"kernel": ["auto", "linear"]}, cv=2).fit(X, y)
     # constant targets: Kendall tau is undefined on every fold
     with pytest.raises(ValueError, match="finite cross-validation score"), pytest.warns(Warning):

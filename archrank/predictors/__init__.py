@@ -79,7 +79,11 @@ def make(name: str, space: Any = None, encoding: str = "auto", **hyperparameters
     unknown = sorted(set(hyperparameters) - set(valid))
     if unknown:
         raise UnknownChoiceError(f"hyperparameter of {name!r}", unknown[0], sorted(set(valid) - {"space", "encoding"}))
-    return cls(space=space, encoding=encoding, **hyperparameters)
+    from archrank.predictors.constraints import validate_hyperparameters
+
+    est = cls(space=space, encoding=encoding, **hyperparameters)
+    validate_hyperparameters(est)
+    return est
 
 
 def with_features(archs: Sequence[Any], features: Any) -> pd.DataFrame:

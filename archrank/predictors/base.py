@@ -23,9 +23,11 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from archrank._seeding import resolve_seed
+from archrank._threads import limit_threads
 from archrank.encodings import ArchEncoder, applicable_encodings, encoder_class, make_encoder, resolve_space
 from archrank.encodings import names as encoding_names
 from archrank.errors import DataFileError, UnknownChoiceError
+from archrank.predictors.constraints import SEED, TARGET_TRANSFORM, THREADS, validate_hyperparameters
 from archrank.predictors.targets import TargetTransform
 from archrank.spaces.base import SearchSpace
 
@@ -43,9 +45,13 @@ class Inputs:
         graphs: list[Any] | None = None,
         extra: np.ndarray | None = None,
         extra_names: list[str] | None = None,
+        columns: list[str] | None = None,
+        declared: bool = True,
     ) -> None:
         self.archs, self.matrix, self.graphs, self.extra = archs, matrix, graphs, extra
         self.extra_names = extra_names  # the extra columns' names, in order ([] for architectures alone)
+        self.columns = columns  # a DataFrame's column names (str), in order; None for arrays and lists
+        self.declared = declared  # False: a matrix read from a plain list of rows (no array, no DataFrame)
 
     def __len__(self) -> int:
         for part in (self.archs, self.matrix, self.graphs):
@@ -80,12 +86,13 @@ def split_inputs(X: Any) -> Inputs:
     if isinstance(X, pd.DataFrame):
         if len(X) == 0:
             raise ValueError("X is empty (0 rows)")
+        columns = [str(c) for c in X.columns] if all(isinstance(c, str) for c in X.columns) else None
         if ARCH_COLUMN in X.columns:
             rest = X.drop(columns=[ARCH_COLUMN])
             names = [str(c) for c in rest.columns]
             extra = _numeric(rest, f"extra feature columns {names}") if names else None
-            return Inputs(archs=list(X[ARCH_COLUMN]), extra=extra, extra_names=names)
-        return Inputs(matrix=_numeric(X, "X"))
+            return Inputs(archs=list(X[ARCH_COLUMN]), extra=extra, extra_names=names, columns=columns)
+        return Inputs(matrix=_numeric(X, "X"), columns=columns)
     if isinstance(X, (str, bytes)):
         raise TypeError("X must be a sequence of architectures or a 2-D feature matrix, not a single string")
     if isinstance(X, np.ndarray) and X.dtype.kind == "U":  # architecture strings in a numpy array
@@ -102,9 +109,23 @@ def split_inputs(X: Any) -> Inputs:
     first = items[0]
     if is_graph(first):
         return Inputs(graphs=items)
-    if isinstance(first, str) or hasattr(first, "space_name"):
+    if isinstance(first, (str, dict)) or hasattr(first, "space_name"):
         return Inputs(archs=items, extra_names=[])
-    return Inputs(matrix=_numeric(items, "X"))
+    return Inputs(matrix=_numeric(items, "X"), declared=False)
+
+
+def check_matrix_for_space(inputs: Inputs, space: Any, who: str) -> None:
+    """Raise when a predictor made for a search space gets a plain list of numbers: it would train on the raw
+    values (e.g. op indices) as features. Architectures of the space, or a feature matrix declared as one
+    (a 2-D numpy array or a DataFrame), are accepted."""
+    if inputs.matrix is None or inputs.declared or space is None:
+        return
+    name = getattr(space, "name", space)
+    raise TypeError(
+        f"X is a list of {inputs.matrix.shape[1]}-number rows, not architectures of the {name} space that this {who} "
+        f"was made for; pass {name} architectures (objects or strings), or declare a feature matrix with a 2-D "
+        "numpy array or a DataFrame"
+    )
 
 
 def check_targets(y: Any, n: int) -> np.ndarray:
@@ -129,6 +150,46 @@ def check_targets(y: Any, n: int) -> np.ndarray:
 def unnamed_columns(k: int) -> list[str]:
     """The column names :func:`archrank.predictors.with_features` gives an array's ``k`` unnamed columns."""
     return [f"feature{i}" for i in range(k)]
+
+
+def record_feature_names(est: Any, inputs: Inputs) -> None:
+    """Set ``est.feature_names_in_`` to a feature DataFrame's column names (scikit-learn's convention), or remove
+    it. (A DataFrame with an ``arch`` column has its extra columns checked by :func:`check_extra_names`.)"""
+    if inputs.columns is not None and inputs.archs is None:
+        est.feature_names_in_ = np.asarray(inputs.columns, dtype=object)
+    elif hasattr(est, "feature_names_in_"):
+        del est.feature_names_in_
+
+
+def check_feature_names(est: Any, inputs: Inputs) -> None:
+    """Raise if ``inputs``' column names differ from those ``est`` was fitted with (names or order), as
+    scikit-learn does: a DataFrame with reordered columns would otherwise be read position by position.
+    A missing side (an array where a DataFrame was fitted, or the reverse) is a warning."""
+    fitted = getattr(est, "feature_names_in_", None)
+    who = type(est).__name__
+    if inputs.archs is not None or inputs.graphs is not None or (fitted is None and inputs.columns is None):
+        return
+    if fitted is None:
+        warnings.warn(f"X has feature names, but {who} was fitted without feature names", UserWarning, stacklevel=3)
+        return
+    if inputs.columns is None:
+        warnings.warn(
+            f"X does not have valid feature names, but {who} was fitted with feature names", UserWarning, stacklevel=3
+        )
+        return
+    fitted = [str(c) for c in fitted]
+    if inputs.columns == fitted:
+        return
+    unseen = [c for c in inputs.columns if c not in fitted]
+    missing = [c for c in fitted if c not in inputs.columns]
+    detail = []
+    if unseen:
+        detail.append(f"feature names unseen at fit time: {unseen}")
+    if missing:
+        detail.append(f"feature names seen at fit time, yet now missing: {missing}")
+    if not detail:
+        detail.append(f"the columns are in another order: fitted with {fitted}, got {inputs.columns}")
+    raise ValueError(f"The feature names should match those that were passed during fit ({who}); " + "; ".join(detail))
 
 
 def check_extra_names(fitted: list[str] | None, inputs: Inputs, who: str) -> None:
@@ -175,6 +236,14 @@ class ArchPredictor(RegressorMixin, BaseEstimator):
 
     #: hyperparameter -> values that :class:`~archrank.predictors.tuning.TunedPredictor` tries by default
     tuning_grid: ClassVar[dict[str, list[Any]]] = {}
+
+    #: hyperparameter -> the kinds of value it accepts (:mod:`archrank.predictors.constraints`), checked by
+    #: ``make`` and at ``fit``; merged with the bases' entries
+    parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "random_state": SEED,
+        "n_threads": THREADS,
+        "target_transform": TARGET_TRANSFORM,
+    }
 
     # --- input handling -------------------------------------------------------------------
     def _encoding_name(self, space: SearchSpace) -> str:
@@ -238,12 +307,16 @@ class ArchPredictor(RegressorMixin, BaseEstimator):
     # --- public API -----------------------------------------------------------------------
     def fit(self, X: Any, y: Any) -> ArchPredictor:
         """Fit on ``X`` (architectures, DataFrame with ``arch``, or matrix) and targets ``y`` (n,)."""
+        validate_hyperparameters(self)
         inputs = split_inputs(X)
+        check_matrix_for_space(inputs, getattr(self, "space", None), type(self).__name__)
         targets = check_targets(y, len(inputs))
         seed = resolve_seed(getattr(self, "random_state", None))
         self.target_transform_ = TargetTransform(getattr(self, "target_transform", "none"))
-        self._fit_inputs(inputs, self.target_transform_.fit_forward(targets), seed)
+        with limit_threads(getattr(self, "n_threads", None)):
+            self._fit_inputs(inputs, self.target_transform_.fit_forward(targets), seed)
         self.extra_feature_names_ = inputs.extra_names
+        record_feature_names(self, inputs)
         return self
 
     def _fit_inputs(self, inputs: Inputs, y: np.ndarray, seed: int) -> None:
@@ -254,8 +327,11 @@ class ArchPredictor(RegressorMixin, BaseEstimator):
         """Predicted targets, shape (n,); with ``return_std=True`` also their standard deviation (n,)."""
         check_is_fitted(self)
         inputs = split_inputs(X)
+        check_matrix_for_space(inputs, getattr(self, "space", None), type(self).__name__)
+        check_feature_names(self, inputs)
         check_extra_names(getattr(self, "extra_feature_names_", None), inputs, type(self).__name__)
-        mean, std = self.target_transform_.inverse(*self._predict_inputs(inputs))
+        with limit_threads(getattr(self, "n_threads", None)):
+            mean, std = self.target_transform_.inverse(*self._predict_inputs(inputs))
         return (mean, std) if return_std else mean
 
     def _predict_inputs(self, inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:

@@ -11,10 +11,10 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from archrank._seeding import torch_seeded
-from archrank._threads import torch_threads
 from archrank.encodings import GraphEncoder, resolve_space
 from archrank.errors import UnknownChoiceError
 from archrank.predictors.base import ArchPredictor, Inputs, split_inputs
+from archrank.predictors.constraints import BOOL, Interval, Options
 from archrank.predictors.registry import register_predictor
 
 
@@ -123,10 +123,10 @@ class GNNPredictor(ArchPredictor):
     (``bidirectional=True``: on NB201 with 1,000 training cells it lifted Kendall tau from 0.85 to
     0.90 over forward-only messages). Reads architectures (encoded with ``graph``), a DataFrame
     with an ``arch`` column plus extra numeric columns, or a list of ``torch_geometric`` ``Data``.
-    ``embed(X)`` returns the pooled hidden layer: the ``gnn_embedding`` encoding. ``n_threads``:
-    torch's thread count while training (restored after; ``None`` leaves it): the steps on small
-    graphs are too small to share well, and a second thread made a 1,000-cell fit up to 6x slower
-    on 2 cores when the machine was busy (benchmarks/RESULTS.md). The members train side by side
+    ``embed(X)`` returns the pooled hidden layer: the ``gnn_embedding`` encoding. ``n_threads``
+    (every predictor's; default: ``$ARCHRANK_THREADS``, else 1, see :mod:`archrank._threads`): the
+    steps on small graphs are too small to share well, and a second thread made a 1,000-cell fit up
+    to 6x slower on 2 cores when the machine was busy (benchmarks/RESULTS.md). The members train side by side
     as one batched model (:mod:`archrank.predictors.gin_stack`); ``batch_size`` and ``lr``
     default to ``"auto"`` (:meth:`_step_settings`: 32 graphs and 0.005 below 512 training cells,
     64 and 0.01 from there on). ``warm_start=True`` (scikit-learn's convention): a refit continues
@@ -136,6 +136,19 @@ class GNNPredictor(ArchPredictor):
     default_encodings: ClassVar[tuple[str, ...]] = ("graph",)
     reads: ClassVar[str] = "graphs"
     tuning_grid: ClassVar[dict[str, list[Any]]] = {"loss": ["mse", "ranking"], "lr": ["auto", 0.002]}
+
+    parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "n_members": [Interval(int, 1, None)],
+        "hidden": [Interval(int, 1, None)],
+        "n_layers": [Interval(int, 1, None)],
+        "epochs": [Interval(int, 1, None)],
+        "batch_size": [Options("auto"), Interval(int, 2, None)],
+        "lr": [Options("auto"), Interval(float, 0, None, "neither")],
+        "weight_decay": [Interval(float, 0, None)],
+        "loss": [Options("mse", "ranking")],
+        "bidirectional": [BOOL],
+        "warm_start": [BOOL],
+    }
 
     def __init__(
         self,
@@ -152,7 +165,7 @@ class GNNPredictor(ArchPredictor):
         bidirectional: bool = True,
         target_transform: str = "rank_gauss",
         random_state: int | None = None,
-        n_threads: int | None = 1,
+        n_threads: int | None = None,
         warm_start: bool = False,
     ) -> None:
         self.space = space
@@ -240,8 +253,7 @@ class GNNPredictor(ArchPredictor):
             )
         self.y_mean_, self.y_std_ = float(y.mean()), float(y.std()) or 1.0
         t = torch.as_tensor((y - self.y_mean_) / self.y_std_, dtype=torch.float32)
-        with torch_threads(self.n_threads):
-            members = self._train_members(data, extra, t, seed, None if previous is None else previous[0])
+        members = self._train_members(data, extra, t, seed, None if previous is None else previous[0])
         self.members_, self.calibration_ = members, []
         for net in self.members_:
             scores = self._scores(net, data, extra)

@@ -11,6 +11,7 @@ import torch
 from archrank._seeding import torch_seeded
 from archrank.errors import UnknownChoiceError
 from archrank.predictors.base import ArchPredictor, split_inputs
+from archrank.predictors.constraints import NONE, Interval, Options
 from archrank.predictors.kernels import OneHotHammingKernel
 from archrank.predictors.registry import register_predictor
 
@@ -44,6 +45,11 @@ class GPPredictor(ArchPredictor):
         "target_transform": ["rank_gauss", "none"],
     }
 
+    parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "kernel": [Options("auto", "rbf", "matern52", "hamming")],
+        "hyper_subset": [NONE, Interval(int, 2, None)],
+    }
+
     def __init__(
         self,
         space: Any = None,
@@ -52,6 +58,7 @@ class GPPredictor(ArchPredictor):
         target_transform: str = "rank_gauss",
         hyper_subset: int | None = 500,
         random_state: int | None = None,
+        n_threads: int | None = None,
     ) -> None:
         self.space = space
         self.encoding = encoding
@@ -59,6 +66,7 @@ class GPPredictor(ArchPredictor):
         self.target_transform = target_transform
         self.hyper_subset = hyper_subset
         self.random_state = random_state
+        self.n_threads = n_threads
 
     def _kernel_name(self) -> str:
         if self.kernel not in KERNELS:

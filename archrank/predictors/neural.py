@@ -13,6 +13,7 @@ from torch import nn
 from archrank._seeding import torch_seeded
 from archrank.errors import UnknownChoiceError
 from archrank.predictors.base import ArchPredictor
+from archrank.predictors.constraints import Interval, Options
 from archrank.predictors.registry import register_predictor
 
 
@@ -54,6 +55,17 @@ class MLPEnsemblePredictor(ArchPredictor):
     default_encodings: ClassVar[tuple[str, ...]] = ("path", "adjacency_onehot")
     tuning_grid: ClassVar[dict[str, list[Any]]] = {"lr": [0.003, 0.01], "loss": ["mae", "mse"]}
 
+    parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "n_members": [Interval(int, 1, None)],
+        "n_layers": [Interval(int, 1, None)],
+        "width": [Interval(int, 1, None)],
+        "epochs": [Interval(int, 1, None)],
+        "batch_size": [Interval(int, 1, None)],
+        "lr": [Interval(float, 0, None, "neither")],
+        "weight_decay": [Interval(float, 0, None)],
+        "loss": [Options("mae", "mse")],
+    }
+
     def __init__(
         self,
         space: Any = None,
@@ -68,6 +80,7 @@ class MLPEnsemblePredictor(ArchPredictor):
         loss: str = "mae",
         target_transform: str = "rank_gauss",
         random_state: int | None = None,
+        n_threads: int | None = None,
     ) -> None:
         self.space = space
         self.encoding = encoding
@@ -81,6 +94,7 @@ class MLPEnsemblePredictor(ArchPredictor):
         self.loss = loss
         self.target_transform = target_transform
         self.random_state = random_state
+        self.n_threads = n_threads
 
     def _fit_matrix(self, X: np.ndarray, y: np.ndarray, seed: int) -> None:
         if self.loss not in ("mae", "mse"):

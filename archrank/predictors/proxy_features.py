@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -28,8 +28,10 @@ from archrank.predictors.base import (
     check_extra_names,
     check_targets,
     instantiate,
+    record_feature_names,
     split_inputs,
 )
+from archrank.predictors.constraints import BOOL, SEED, Interval, Kind, Options, validate_hyperparameters
 from archrank.predictors.registry import register_predictor
 
 #: the proxies of the feature benchmark (benchmarks/proxies.py, "7 proxies")
@@ -78,6 +80,14 @@ class ProxyFeaturePredictor(ArchPredictor):
     ``"median"`` the feature 0.5 (no information) and a warning that names it, so that one bad
     candidate does not stop a search.
     """
+
+    parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "reference": [Options("auto", "shipped", "fit"), Kind((pd.DataFrame,), "a DataFrame of scores")],
+        "batch_size": [Interval(int, 1, None)],
+        "proxy_seed": SEED,
+        "progress": [BOOL],
+        "on_failed": [Options("raise", "median")],
+    }
 
     def __init__(
         self,
@@ -192,6 +202,7 @@ class ProxyFeaturePredictor(ArchPredictor):
 
     def fit(self, X: Any, y: Any) -> ProxyFeaturePredictor:
         """Score ``X``'s architectures, fix the reference, fit ``estimator`` on encoding + quantiles."""
+        validate_hyperparameters(self)
         archs, extra, inputs = self._archs_and_extra(X)
         targets = check_targets(y, len(archs))
         seed = resolve_seed(self.random_state)
@@ -205,6 +216,7 @@ class ProxyFeaturePredictor(ArchPredictor):
         self.n_features_in_ = self.estimator_.n_features_in_
         self.extra_feature_names_ = inputs.extra_names  # the caller's own columns, not the proxies
         self.n_extra_features_ = len(self.extra_feature_names_ or [])
+        record_feature_names(self, inputs)
         return self
 
     def _fitted_frame(self, X: Any) -> pd.DataFrame:

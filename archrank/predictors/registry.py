@@ -57,3 +57,8 @@ def predictor_class(name: str) -> Any:
     if name not in _REGISTRY:
         raise UnknownChoiceError("predictor", name, predictor_names())
     return _REGISTRY[name]
+
+
+def registered_name(cls: type) -> str:
+    """The name ``cls`` is registered under (its lower-cased class name if it is not registered)."""
+    return next((name for name, c in _REGISTRY.items() if c is cls), cls.__name__.lower())

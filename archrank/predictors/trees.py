@@ -7,8 +7,10 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.ensemble import RandomForestRegressor
 
+from archrank._threads import resolve_threads
 from archrank.errors import UnknownChoiceError
 from archrank.predictors.base import ArchPredictor
+from archrank.predictors.constraints import NONE, Interval, Options
 from archrank.predictors.registry import register_predictor
 
 #: quantiles whose half-distance estimates one standard deviation of a normal
@@ -31,6 +33,17 @@ class XGBPredictor(ArchPredictor):
         "min_child_weight": [1.0, 3.0],
     }
 
+    parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "uncertainty": [Options("ensemble", "quantile")],
+        "n_members": [Interval(int, 1, None)],
+        "n_estimators": [Interval(int, 1, None)],
+        "max_depth": [Interval(int, 0, None)],
+        "learning_rate": [Interval(float, 0, None, "neither")],
+        "subsample": [Interval(float, 0, 1, "right")],
+        "colsample_bytree": [Interval(float, 0, 1, "right")],
+        "min_child_weight": [Interval(float, 0, None)],
+    }
+
     def __init__(
         self,
         space: Any = None,
@@ -43,9 +56,9 @@ class XGBPredictor(ArchPredictor):
         subsample: float = 0.8,
         colsample_bytree: float = 0.8,
         min_child_weight: float = 1.0,
-        n_jobs: int | None = None,
         target_transform: str = "rank_gauss",
         random_state: int | None = None,
+        n_threads: int | None = None,
     ) -> None:
         self.space = space
         self.encoding = encoding
@@ -57,9 +70,9 @@ class XGBPredictor(ArchPredictor):
         self.subsample = subsample
         self.colsample_bytree = colsample_bytree
         self.min_child_weight = min_child_weight
-        self.n_jobs = n_jobs
         self.target_transform = target_transform
         self.random_state = random_state
+        self.n_threads = n_threads
 
     def _booster(self, seed: int, **extra: Any) -> Any:
         from xgboost import XGBRegressor
@@ -71,7 +84,7 @@ class XGBPredictor(ArchPredictor):
             subsample=self.subsample,
             colsample_bytree=self.colsample_bytree,
             min_child_weight=self.min_child_weight,
-            n_jobs=self.n_jobs,
+            n_jobs=resolve_threads(self.n_threads),
             random_state=seed,
             tree_method="hist",
             **extra,
@@ -104,6 +117,12 @@ class RFPredictor(ArchPredictor):
     default_encodings: ClassVar[tuple[str, ...]] = ("adjacency_onehot", "categorical")
     tuning_grid: ClassVar[dict[str, list[Any]]] = {"max_features": [0.3, 0.5, 1.0], "min_samples_leaf": [1, 3]}
 
+    parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "n_estimators": [Interval(int, 1, None)],
+        "max_features": [Interval(float, 0, 1, "right"), Options("sqrt", "log2"), NONE],
+        "min_samples_leaf": [Interval(int, 1, None)],
+    }
+
     def __init__(
         self,
         space: Any = None,
@@ -111,25 +130,25 @@ class RFPredictor(ArchPredictor):
         n_estimators: int = 300,
         max_features: float | str | None = 0.5,
         min_samples_leaf: int = 1,
-        n_jobs: int | None = None,
         target_transform: str = "rank_gauss",
         random_state: int | None = None,
+        n_threads: int | None = None,
     ) -> None:
         self.space = space
         self.encoding = encoding
         self.n_estimators = n_estimators
         self.max_features = max_features
         self.min_samples_leaf = min_samples_leaf
-        self.n_jobs = n_jobs
         self.target_transform = target_transform
         self.random_state = random_state
+        self.n_threads = n_threads
 
     def _fit_matrix(self, X: np.ndarray, y: np.ndarray, seed: int) -> None:
         self.forest_ = RandomForestRegressor(
             n_estimators=self.n_estimators,
             max_features=self.max_features,
             min_samples_leaf=self.min_samples_leaf,
-            n_jobs=self.n_jobs,
+            n_jobs=resolve_threads(self.n_threads),
             random_state=seed,
         ).fit(X, y)
 

@@ -22,7 +22,8 @@ from sklearn.utils.validation import check_is_fitted
 from archrank._seeding import resolve_seed
 from archrank.errors import UnknownChoiceError
 from archrank.metrics import kendall_tau, spearman
-from archrank.predictors.base import ArchPredictor, check_targets, instantiate, split_inputs
+from archrank.predictors.base import ArchPredictor, check_targets, instantiate, record_feature_names, split_inputs
+from archrank.predictors.constraints import validate_hyperparameters
 from archrank.predictors.registry import register_predictor
 
 #: scoring names of archrank's own rank metrics; any other scikit-learn scoring is passed through
@@ -113,7 +114,9 @@ class TunedPredictor(ArchPredictor):
 
     def fit(self, X: Any, y: Any) -> TunedPredictor:
         """Cross-validate every setting on ``(X, y)``, then refit the best one on all of it."""
-        n = len(split_inputs(X))
+        validate_hyperparameters(self)
+        inputs = split_inputs(X)
+        n = len(inputs)
         targets = check_targets(y, n)
         if isinstance(self.cv, bool) or not isinstance(self.cv, (int, np.integer)) or self.cv < 2:
             raise ValueError(f"cv must be a number of folds >= 2, got {self.cv!r}")
@@ -149,6 +152,7 @@ class TunedPredictor(ArchPredictor):
         self.cv_results_ = pd.DataFrame(search.cv_results_)
         self.n_features_in_ = self.best_estimator_.n_features_in_
         self.n_extra_features_ = getattr(self.best_estimator_, "n_extra_features_", 0)
+        record_feature_names(self, inputs)
         return self
 
     def predict(self, X: Any, return_std: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:

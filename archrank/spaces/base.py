@@ -167,6 +167,12 @@ class SearchSpace(ABC):
         """``arch`` itself if it belongs to this space, else the parse of it (strings, specs)."""
         if isinstance(arch, self.arch_type):
             return arch
+        other = getattr(arch, "space_name", None)
+        if isinstance(other, str) and other != self.name:
+            raise InvalidArchitectureError(
+                f"an architecture of the {other} space ({type(arch).__name__}: {arch}) was given to the "
+                f"{self.name} space"
+            )
         return self.parse(arch)
 
     def sample(self, n: int, seed: RandomState = None) -> list[Any]:

@@ -154,6 +154,15 @@ class NB201Space(SearchSpace):
     def identifiers(self, arch: NB201Arch) -> dict[str, Any]:
         return {"index": self.index(arch)}
 
+    def lookup(self, text: str) -> NB201Arch:
+        """A cell string, or its official index (``"6111"``, a whole number in 0..15,624)."""
+        text = text.strip()
+        if text.isdigit():
+            if not int(text) < NUM_ARCHS:
+                raise InvalidArchitectureError(f"NB201 index must be in 0..{NUM_ARCHS - 1}, got {text}")
+            return self.from_index(int(text))
+        return self.parse(text)
+
     def index(self, arch: NB201Arch | str) -> int:
         """Official NAS-Bench-201 index (0..15624) of a cell."""
         return int(self._index_of_code[self.ensure(arch).code])
