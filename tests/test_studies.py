@@ -112,3 +112,14 @@ def test_cli_study_predictors_with_settings(tmp_path) -> None:  # type: ignore[n
     ):
         bad = CliRunner().invoke(app, other + ["--set", bad_set])
         assert bad.exit_code == 2 and message in bad.output, bad.output
+
+
+def test_study_on_an_executor_equals_the_serial_study_and_checkpoints_as_runs_finish(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    serial = _study()
+    ckpt = tmp_path / "procs.csv"
+    procs = _study(executor="processes", workers=2, checkpoint=ckpt)  # one task per predictor x size x seed
+    scores = ["predictor", "train_size", "seed", "kendall_tau", "spearman", "precision_at_10pct"]
+    pd.testing.assert_frame_equal(procs[scores], serial[scores])
+    assert len(pd.read_csv(ckpt)) == 8
+    with pytest.raises(ValueError, match="unknown executor 'cluster'"):
+        _study(executor="cluster")

@@ -1,8 +1,9 @@
 """On-disk cache of proxy scores: one SQLite file, one row per (context, architecture, proxy).
 
 A context is (space, dataset, batch size, seed, definitions version). Scores are committed
-after every architecture, so an interrupted run loses at most the architecture in flight and
-a rerun computes only what is missing. Failed scores are not cached (they are retried).
+after every architecture (a run on an executor: after every chunk a worker returns; only the
+caller writes the file), so an interrupted run loses at most what was in flight and a rerun
+computes only what is missing. Failed scores are not cached (they are retried).
 """
 
 from __future__ import annotations
@@ -81,6 +82,20 @@ class ProxyCache:
             self._conn.executemany(
                 "INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?,?,?,?,?,?)",
                 [(*context.key(), arch, proxy, value, device, sec) for proxy, (value, device, sec) in scores.items()],
+            )
+
+    def store_many(
+        self, context: CacheContext, rows: Iterable[tuple[str, dict[str, tuple[float, str, float]]]]
+    ) -> None:
+        """Save ``(arch, proxy -> (score, device, seconds))`` rows in one transaction (a chunk from a worker)."""
+        with self._conn:
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (*context.key(), arch, proxy, value, device, sec)
+                    for arch, scores in rows
+                    for proxy, (value, device, sec) in scores.items()
+                ],
             )
 
     def devices(self, context: CacheContext) -> dict[str, int]:

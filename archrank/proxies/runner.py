@@ -7,7 +7,7 @@ import dataclasses
 import math
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,8 +16,10 @@ import torch
 from tqdm.auto import tqdm
 
 import archrank.proxies.batched as batched
+from archrank import _executors
 from archrank._fingerprint import code_fingerprint
 from archrank._seeding import torch_seeded
+from archrank._threads import limit_threads, resolve_threads
 from archrank.errors import ProxyWarning
 from archrank.proxies.cache import CacheContext, ProxyCache, default_cache_path
 from archrank.proxies.inputs import ProxyBatch, check_dataset, input_batch
@@ -297,6 +299,44 @@ def resolve_archs_per_launch(value: int | str, sp: SearchSpace, device: torch.de
     return value
 
 
+def score_groups(
+    sp: SearchSpace,
+    archs: Mapping[str, Any],
+    labels: Sequence[str],
+    needs: Mapping[str, Collection[str]],
+    proxies: Sequence[Proxy],
+    batch: ProxyBatch,
+    seed: int,
+    per_launch: int,
+) -> Iterator[list[tuple[str, dict[str, tuple[float, str, float]]]]]:
+    """Score ``labels`` (their architectures in ``archs``) with the proxies each lacks (``needs[label]``:
+    proxy names), ``per_launch`` networks per stacked pass; yields each pass's ``(label, proxy -> (score,
+    device type, seconds))`` as soon as it is done. The serial run and the executor's workers
+    (:mod:`archrank.proxies.distributed`) both score through this, so their scores agree."""
+    for start in range(0, len(labels), per_launch):
+        group = list(labels[start : start + per_launch])
+        missing = [p for p in proxies if any(p.name in needs[lab] for lab in group)]
+        if len(group) > 1:
+            results = score_stacked(sp, [archs[lab] for lab in group], group, missing, batch, seed)
+        else:
+            results = [score_architecture(sp, archs[group[0]], group[0], missing, batch, seed)]
+        # a stacked pass scores every network with every proxy one of them lacks: keep what each lacked
+        yield [
+            (lab, {name: v for name, v in fresh.items() if name in needs[lab]})
+            for lab, fresh in zip(group, results, strict=True)
+        ]
+
+
+def check_device(device: str | torch.device) -> str:
+    """``device`` as a string, checked for syntax only (an executor's workers resolve it: they may have a GPU)."""
+    if isinstance(device, str) and device == "auto":
+        return device
+    try:
+        return str(torch.device(device))
+    except (RuntimeError, TypeError) as err:
+        raise ValueError(f"unknown device {device!r}: give 'auto', 'cpu', 'cuda' or 'cuda:N'") from err
+
+
 def compute(
     archs: Sequence[Any],
     proxies: Sequence[str] = DEFAULT_PROXIES,
@@ -309,6 +349,11 @@ def compute(
     progress: bool = True,
     precomputed: bool = True,
     archs_per_launch: int | Literal["auto"] = "auto",
+    executor: Any = None,
+    workers: int | None = None,
+    chunk_size: int | None = None,
+    n_threads: int | None = None,
+    connect_timeout: float | None = None,
 ) -> pd.DataFrame:
     """Zero-cost scores of ``archs`` (objects, or strings with ``space=``) at initialisation.
 
@@ -324,16 +369,44 @@ def compute(
     names, so a GPU run then mixes in CPU scores that differ at float32 round-off (``False``
     computes every cell here). ``archs_per_launch``: how many networks share one stacked pass for
     the proxies that allow it (:func:`score_stacked`; NB201 only; ``"auto"``: 16 on a GPU, 1 on
-    the CPU, where stacking saves little). Returns one row per input architecture, in input
-    order: an ``arch`` column (the architecture string) and one float column per proxy.
+    the CPU, where stacking saves little). ``n_threads``: torch and BLAS threads of the scoring
+    (None: ``$ARCHRANK_THREADS``, else 1; see :mod:`archrank._threads`).
+
+    ``executor`` spreads the scoring over workers (:mod:`archrank.proxies.distributed`): ``None`` or
+    ``"inline"`` (here), ``"processes"`` (``workers`` spawned local processes, default: the CPU
+    count), a ``concurrent.futures.Executor``, a Dask ``distributed.Client`` or a Dask scheduler
+    address ``"tcp://host:8786"`` (connected within ``connect_timeout`` seconds, default
+    ``archrank._executors.CONNECT_TIMEOUT_S`` = 10). The architectures
+    to score are split into chunks of ``chunk_size`` (default: about four chunks per worker, at most
+    64 architectures); each worker builds its own networks and input batch from ``seed`` (``device``
+    and ``"auto"`` are resolved on the worker), so the scores equal a serial run's to float
+    round-off, and this process writes each chunk's scores to ``cache`` as the chunk returns: a
+    killed run loses only the chunks in flight. Dask reschedules the chunk of a worker that dies; a
+    broken ``"processes"`` pool is replaced once and its unfinished chunks sent again.
+
+    Returns one row per input architecture, in input order: an ``arch`` column (the architecture
+    string) and one float column per proxy. ``.attrs["sources"]``: how many distinct architectures
+    came from the shipped table, from the cache and were computed; with an executor,
+    ``.attrs["executor"]`` describes the chunks (count, size, workers' seconds per chunk).
     """
     arch_list, sp = as_archs(archs, space)
     chosen = [get(name) for name in dict.fromkeys(proxies)]
     if not chosen:
         raise ValueError("no proxies given")
     dataset = check_dataset(dataset)  # its own spelling, so that the cache and shipped tables match
-    dev = resolve_device(device)
-    per_launch = resolve_archs_per_launch(archs_per_launch, sp, dev)
+    threads = resolve_threads(n_threads)
+    remote = executor is not None and not (isinstance(executor, str) and executor == "inline")
+    if remote:
+        _executors.check(executor, workers)
+        device_spec = check_device(device)
+        per_launch_spec: int | str = archs_per_launch
+        if archs_per_launch != "auto":
+            per_launch_spec = resolve_archs_per_launch(archs_per_launch, sp, torch.device("cpu"))
+    else:
+        dev = resolve_device(device)
+        per_launch = resolve_archs_per_launch(archs_per_launch, sp, dev)
+    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ValueError(f"chunk_size must be a whole number of architectures >= 1, got {chunk_size!r}")
     labels = [str(a) for a in arch_list]
     shipped_context = CacheContext(sp.name, dataset, int(batch_size), int(seed), DEFINITIONS_VERSION)
     # scores of a user's model_fn or proxy functions are keyed by their code too, so that editing
@@ -341,44 +414,89 @@ def compute(
     own = sorted(f"{p.name}={code_fingerprint(p.fn)}" for p in chosen if not _defined_in_archrank(p.fn))
     context = dataclasses.replace(shipped_context, space="#".join([sp.cache_key, *own]))
     store = None if cache is None else ProxyCache(default_cache_path() if cache == "auto" else cache)
+    info: dict[str, Any] | None = None
     try:
         known = store.lookup(context, [p.name for p in chosen]) if store is not None else {}
-        if precomputed:
-            known.update(shipped_scores(shipped_context, set(labels), [p.name for p in chosen]))
+        shipped = shipped_scores(shipped_context, set(labels), [p.name for p in chosen]) if precomputed else {}
+        known.update(shipped)
         unique = dict(zip(labels, arch_list, strict=True))
-        todo = [lab for lab in unique if any((lab, p.name) not in known for p in chosen)]
+        needs = {lab: {p.name for p in chosen if (lab, p.name) not in known} for lab in unique}
+        todo = [lab for lab in unique if needs[lab]]
+        from_table = sum(1 for lab in unique if not needs[lab] and all((lab, p.name) in shipped for p in chosen))
+        sources = {"shipped_table": from_table, "cache": len(unique) - len(todo) - from_table, "computed": len(todo)}
         if todo and not sp.can_build_models:
             raise ValueError(
                 f"the {sp.name} space builds no networks, so no zero-cost proxy can score its architectures: "
                 "give it model_fn=(arch, num_classes) -> torch.nn.Module"
             )
-        if per_launch > 1:
-            # Neighbours in string order share their first edges' ops, and a stacked pass runs
-            # one grouped op per distinct op on each edge: sorting means fewer, larger launches.
-            todo.sort()
-        batch = input_batch(dataset, batch_size, seed, dev) if todo else None
-        with (
-            full_float32(dev),
-            tqdm(total=len(todo), desc=f"proxies on {dev.type}", unit="arch", disable=not progress) as bar,
-        ):
-            for start in range(0, len(todo), per_launch):
-                chunk = todo[start : start + per_launch]
-                missing = [p for p in chosen if any((lab, p.name) not in known for lab in chunk)]
-                if len(chunk) > 1:
-                    results = score_stacked(sp, [unique[lab] for lab in chunk], chunk, missing, batch, seed)
-                else:
-                    results = [score_architecture(sp, unique[chunk[0]], chunk[0], missing, batch, seed)]
-                for label, fresh in zip(chunk, results, strict=True):
-                    # a stacked chunk scores every network with every proxy one of them lacks: keep what was known
-                    fresh = {name: v for name, v in fresh.items() if (label, name) not in known}
-                    known.update({(label, name): value for name, (value, _, _) in fresh.items()})
-                    if store is not None:
-                        store.store(context, label, {k: v for k, v in fresh.items() if not math.isnan(v[0])})
-                bar.update(len(chunk))
+
+        def save(rows: list[tuple[str, dict[str, tuple[float, str, float]]]]) -> None:
+            for label, fresh in rows:
+                known.update({(label, name): value for name, (value, _, _) in fresh.items()})
+            if store is not None:
+                store.store_many(
+                    context, [(lab, {k: v for k, v in f.items() if not math.isnan(v[0])}) for lab, f in rows]
+                )
+
+        if todo and remote:
+            if per_launch_spec != 1:
+                todo.sort()  # neighbours in string order stack into fewer, larger launches
+            input_batch(dataset, batch_size, seed, "cpu")  # a bad batch size fails here, not on every worker
+            from archrank.proxies import distributed
+
+            settings = distributed.ScoreSettings(
+                dataset, int(batch_size), int(seed), device_spec, per_launch_spec, threads
+            )
+            todo_archs = {lab: unique[lab] for lab in todo}
+            info = distributed.run(
+                executor,
+                sp,
+                todo_archs,
+                todo,
+                needs,
+                chosen,
+                save,
+                settings,
+                workers=workers,
+                chunk_size=chunk_size,
+                connect_timeout=connect_timeout,
+                progress=progress,
+                sources=sources,
+            )
+        elif todo:
+            if per_launch > 1:
+                # Neighbours in string order share their first edges' ops, and a stacked pass runs
+                # one grouped op per distinct op on each edge: sorting means fewer, larger launches.
+                todo.sort()
+            batch = input_batch(dataset, batch_size, seed, dev)
+            with (
+                limit_threads(threads),
+                full_float32(dev),
+                _bar(len(todo), f"on {dev.type}", sources, progress) as bar,
+            ):
+                for rows in score_groups(sp, unique, todo, needs, chosen, batch, seed, per_launch):
+                    save(rows)
+                    bar.update(len(rows))
     finally:
         if store is not None:
             store.close()
     table = {"arch": labels}
     for p in chosen:
         table[p.name] = [known[(lab, p.name)] for lab in labels]
-    return pd.DataFrame(table)
+    out = pd.DataFrame(table)
+    out.attrs["sources"] = sources
+    if info is not None:
+        out.attrs["executor"] = info
+    return out
+
+
+def _bar(total: int, where: str, sources: dict[str, int], progress: bool) -> Any:
+    """The progress bar over the ``total`` architectures to compute; its label says how many others
+    came from the shipped table and the cache (a run with nothing to compute shows no bar at all)."""
+    reused = [
+        f"{n} from the {what}"
+        for what, n in (("shipped table", sources["shipped_table"]), ("cache", sources["cache"]))
+        if n
+    ]
+    desc = " ".join(["proxies", *([where] if where else [])]) + (f" ({', '.join(reused)})" if reused else "")
+    return tqdm(total=total, desc=desc, unit="arch", disable=not progress)

@@ -9,8 +9,11 @@ and :func:`plot_predictor_study` draws mean +/- std curves.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from archrank import datasets, metrics
+from archrank import _executors, datasets, metrics
+from archrank._threads import THREADS_ENV, resolve_threads
 from archrank.datasets.benchmark import Benchmark
 from archrank.predictors import ArchPredictor, make, with_features
 
@@ -89,6 +93,9 @@ def predictor_study(
     checkpoint: str | Path | None = None,
     progress: bool = True,
     features: pd.DataFrame | None = None,
+    executor: Any = None,
+    workers: int | None = None,
+    connect_timeout: float | None = None,
 ) -> pd.DataFrame:
     """Fit every predictor on nested training sets and score it on a held-out test set.
 
@@ -100,7 +107,13 @@ def predictor_study(
     ``features``: extra numeric columns per architecture (e.g. zero-cost scores), with an
     ``arch`` column of architecture strings to match the benchmark's cells; they are passed to
     the predictors with :func:`archrank.predictors.with_features`, and every cell a run uses
-    must have them. Returns one row per run with the columns in ``STUDY_COLUMNS``.
+    must have them. ``executor`` runs the fits elsewhere, one task per predictor x size x seed
+    (values as for :func:`archrank.proxies.compute`: ``"processes"`` with ``workers``, a
+    ``concurrent.futures.Executor``, a Dask ``Client`` or a scheduler address ``"tcp://host:8786"``);
+    each task gets its training and test cells, the unfitted predictor and this process's thread
+    count (``$ARCHRANK_THREADS``, else 1), so its scores equal the serial run's; rows reach the
+    checkpoint as tasks finish. Returns one row per run with the columns in ``STUDY_COLUMNS``, in
+    job order (seed, size, predictor) whichever finished first.
     """
     bench = benchmark if isinstance(benchmark, Benchmark) else datasets.load(benchmark, dataset)
     space_name = bench.space.name
@@ -135,34 +148,115 @@ def predictor_study(
     jobs = [(label, int(size), seed) for seed in seeds for size in sorted(set(train_sizes)) for label in templates]
     rows = [done[key] for key in jobs if key in done]
     todo = [key for key in jobs if key not in done]
+    tasks = [
+        StudyTask(
+            label,
+            size,
+            seed,
+            clone(templates[label]).set_params(random_state=seed),
+            inputs(orders[seed][:size]),
+            y[orders[seed][:size]],
+            test_inputs,
+            y_test,
+            context,
+            resolve_threads(),
+        )
+        for label, size, seed in todo
+    ]
     bar = _progress(len(jobs), len(rows), progress)
-    for label, size, seed in todo:
-        bar.set_postfix_str(f"{label} n={size} seed={seed}")
-        train = orders[seed][:size]
-        est = clone(templates[label]).set_params(random_state=seed)
-        t0 = time.perf_counter()
-        est.fit(inputs(train), y[train])
-        t1 = time.perf_counter()
-        pred = est.predict(test_inputs)
-        t2 = time.perf_counter()
-        row = {
-            "predictor": label,
-            "train_size": size,
-            "seed": seed,
-            "kendall_tau": metrics.kendall_tau(y_test, pred),
-            "spearman": metrics.spearman(y_test, pred),
-            "precision_at_10pct": metrics.precision_at_k(y_test, pred, 0.1),
-            "fit_seconds": t1 - t0,
-            "predict_seconds": t2 - t1,
-            **context,
-        }
+
+    def finished(_task: StudyTask, row: dict[str, Any]) -> None:
         rows.append(row)
         _append_checkpoint(checkpoint, row)
         bar.update(1)
-    bar.close()
+
+    remote = executor is not None and not (isinstance(executor, str) and executor == "inline")
+    try:
+        if remote and tasks:
+            resolved = _executors.resolve(
+                executor, workers, connect_timeout, _executors.exit_with_parent, (os.getpid(),)
+            )
+            bar.set_postfix_str(f"on {resolved.describe}")
+            try:
+                _executors.run_tasks(
+                    resolved, fit_and_score, tasks, finished, StudyTask.describe, "archrank-study", RERUN
+                )
+            finally:
+                resolved.close()
+        else:
+            if remote:
+                _executors.check(executor, workers)
+            for task in tasks:
+                bar.set_postfix_str(task.describe())
+                finished(task, fit_and_score(task, in_process=True))
+    finally:
+        bar.close()
     order = {key: i for i, key in enumerate(jobs)}
     rows.sort(key=lambda r: order[(r["predictor"], int(r["train_size"]), int(r["seed"]))])
     return pd.DataFrame(rows, columns=STUDY_COLUMNS)
+
+
+RERUN = "the finished runs are in the checkpoint file, if one was given: run again to fit only the rest"
+
+
+@dataclass(frozen=True)
+class StudyTask:
+    """One run of the study, as sent to a worker: fit ``estimator`` (unfitted, ``random_state`` set) on
+    the training inputs and score its ranking of the test inputs, with ``threads`` threads."""
+
+    predictor: str
+    train_size: int
+    seed: int
+    estimator: ArchPredictor
+    train_inputs: Any
+    y_train: np.ndarray
+    test_inputs: Any
+    y_test: np.ndarray
+    context: dict[str, Any]
+    threads: int
+
+    def describe(self) -> str:
+        return f"{self.predictor} n={self.train_size} seed={self.seed}"
+
+
+def fit_and_score(task: StudyTask, in_process: bool = False) -> dict[str, Any]:
+    """One study row: fit, predict, Kendall tau, Spearman, precision@10 %, seconds. On a worker
+    (``in_process=False``) ``$ARCHRANK_THREADS`` is set to the caller's thread count for the fit, so
+    every library in it uses the threads the serial run would."""
+    with contextlib.nullcontext() if in_process else _on_worker(task.threads):
+        est = task.estimator
+        t0 = time.perf_counter()
+        est.fit(task.train_inputs, task.y_train)
+        t1 = time.perf_counter()
+        pred = est.predict(task.test_inputs)
+        t2 = time.perf_counter()
+    return {
+        "predictor": task.predictor,
+        "train_size": task.train_size,
+        "seed": task.seed,
+        "kendall_tau": metrics.kendall_tau(task.y_test, pred),
+        "spearman": metrics.spearman(task.y_test, pred),
+        "precision_at_10pct": metrics.precision_at_k(task.y_test, pred, 0.1),
+        "fit_seconds": t1 - t0,
+        "predict_seconds": t2 - t1,
+        **task.context,
+    }
+
+
+@contextlib.contextmanager
+def _on_worker(threads: int) -> Iterator[None]:
+    """A block that runs alone in its process (:data:`archrank._executors.TASK_LOCK`: predictors draw from
+    torch's global random generator) with ``$ARCHRANK_THREADS`` set to ``threads`` (restored after)."""
+    with _executors.TASK_LOCK:
+        before = os.environ.get(THREADS_ENV)
+        os.environ[THREADS_ENV] = str(threads)
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop(THREADS_ENV, None)
+            else:
+                os.environ[THREADS_ENV] = before
 
 
 def _align_features(features: pd.DataFrame | None, archs: list[Any]) -> pd.DataFrame | None:
