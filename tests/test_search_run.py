@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 import math
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -99,12 +108,23 @@ def test_interrupted_run_resumes_to_the_same_history(strategy, nb201_oracle, tmp
     first = Flaky(nb201_oracle, fail_at=17)
     with pytest.raises(KeyboardInterrupt):
         run(strategy, "nb201", first, budget=35, seed=1, store=store, progress=False, executor="inline")
+    with SearchHistory(store) as history:  # the interrupted evaluation is noted as in flight
+        key = history.runs()["run_key"].iloc[0]
+        assert [(p.seq, p.arch, p.pid) for p in history.in_flight(key).values()] == [
+            (17, whole["arch"][17], os.getpid())
+        ]
     second = Flaky(nb201_oracle, fail_at=None)
-    resumed = run(strategy, "nb201", second, budget=35, seed=1, store=store, progress=False, executor="inline")
+    lost = (
+        r"^1 evaluation of this run was under way when it stopped .*; its result is lost, so it is evaluated "
+        rf"again: #17 {re.escape(whole['arch'][17])}$"
+    )
+    with pytest.warns(ar.search.SearchWarning, match=lost):
+        resumed = run(strategy, "nb201", second, budget=35, seed=1, store=store, progress=False, executor="inline")
     assert resumed["arch"].tolist() == whole["arch"].tolist()
     assert second.calls == whole["arch"].tolist()[17:]  # nothing evaluated twice
     with SearchHistory(store) as history:
         assert len(history.runs()) == 1 and history.runs()["evaluations"].iloc[0] == 35
+        assert history.in_flight(key) == {}
     longer = run(strategy, "nb201", second, budget=40, seed=1, store=store, progress=False, executor="inline")
     assert longer["arch"].tolist()[:35] == whole["arch"].tolist() and len(second.calls) == 18 + 5
 
@@ -154,6 +174,68 @@ def test_failed_evaluations_are_recorded_and_the_search_goes_on(tmp_path) -> Non
         run("random", "nb201", oracle)
     with pytest.raises(ar.UnknownChoiceError, match="strategy"):
         run("annealing", "nb201", oracle, budget=3)
+
+
+def train(arch):  # type: ignore[no-untyped-def]
+    """The README's training function before the user fills it in."""
+    ...
+
+
+def test_a_search_whose_every_evaluation_fails_warns_then_fails(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = tmp_path / "h.sqlite"
+    oracle = ar.search.TrainingOracle(train, space="nb201")
+    first_error = re.escape("the oracle returned NoneType None, not a number")
+    warned = rf"^the first 5 evaluations of this search all failed; the first error: {first_error} \(for \|"
+    with pytest.warns(ar.search.SearchWarning, match=warned) as caught:
+        with pytest.raises(
+            ar.errors.SearchFailedError, match=rf"^all 8 evaluations .* first error: {first_error}"
+        ) as err:
+            search_run("random", "nb201", oracle, budget=8, seed=0, store=store, progress=False, executor="inline")
+    assert len(caught) == 1  # warned once, after the fifth failure
+    assert isinstance(err.value, ar.ArchrankError) and str(store) in str(err.value)
+    assert len(err.value.result) == 8 and err.value.result.frame()["error"].notna().all()
+    with SearchHistory(store) as history:  # nothing is lost
+        key = history.runs()["run_key"].iloc[0]
+        assert history.runs()["evaluations"].iloc[0] == 8 and f".delete({key!r})" in str(err.value)
+    with pytest.warns(ar.search.SearchWarning, match=warned), pytest.raises(ar.errors.SearchFailedError):
+        search_run("random", "nb201", oracle, budget=8, seed=0, store=store, progress=False, executor="inline")
+
+    def fixed(arch):  # type: ignore[no-untyped-def]
+        return float(str(arch).count("conv"))
+
+    fixed.__qualname__ = train.__qualname__  # the same function, filled in: the same run, which replays the failures
+    with SearchHistory(store) as history:
+        assert history.delete(key) == 8 and history.runs().empty
+    oracle = ar.search.TrainingOracle(fixed, space="nb201")
+    again = run("random", "nb201", oracle, budget=8, seed=0, store=store, progress=False, executor="inline")
+    assert again["error"].isna().all()
+
+
+def failing_calls(*failing: int):  # type: ignore[no-untyped-def]
+    """A training function whose calls number ``failing`` (1-based) raise; the others score 1."""
+    calls = []
+
+    def training(arch):  # type: ignore[no-untyped-def]
+        calls.append(arch)
+        if len(calls) in failing:
+            raise RuntimeError(f"out of memory at call {len(calls)}")
+        return 1.0
+
+    return ar.search.TrainingOracle(training, space="nb201")
+
+
+def test_failures_warn_only_before_the_first_success_and_fail_the_run_only_when_all_fail() -> None:
+    with pytest.warns(ar.search.SearchWarning, match=r"first 5 evaluations .* RuntimeError: out of memory at call 1 "):
+        table = run("random", "nb201", failing_calls(1, 2, 3, 4, 5, 6), budget=8, progress=False, executor="inline")
+    assert table["error"].notna().sum() == 6 and table["score"].iloc[-1] == 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ar.search.SearchWarning)
+        table = run("random", "nb201", failing_calls(2, 3, 4, 5, 6, 7), budget=8, progress=False, executor="inline")
+        assert table["error"].notna().sum() == 6  # the first succeeded: no warning
+        with pytest.raises(ar.errors.SearchFailedError, match=r"all 3 evaluations .* call 1 .* Nothing was stored"):
+            run("random", "nb201", failing_calls(1, 2, 3), budget=3, progress=False, executor="inline")
+    with pytest.warns(ar.search.SearchWarning, match="first 8 evaluations"):  # checked after each batch of 4
+        run("random", "nb201", failing_calls(*range(1, 9)), budget=12, batch_size=4, progress=False, executor="inline")
 
 
 FAST_GUIDED = {
@@ -293,14 +375,6 @@ def test_parallel_evaluation_in_processes_and_on_dask(tmp_path) -> None:  # type
 
 
 def test_a_killed_search_process_resumes_to_the_uninterrupted_history(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import os
-    import signal
-    import sqlite3
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
-
     import search_worker
 
     store = tmp_path / "killed.sqlite"
@@ -323,13 +397,144 @@ def test_a_killed_search_process_resumes_to_the_uninterrupted_history(tmp_path) 
     assert proc.returncode == -signal.SIGKILL
     with SearchHistory(store) as history:
         done = int(history.runs()["evaluations"].iloc[0])
-    assert 10 <= done < 40
-    resumed = search_worker.search(str(store), 40)
+        lost = history.in_flight(history.runs()["run_key"].iloc[0])
+    assert 10 <= done < 40 and len(lost) <= 1  # inline: at most the evaluation it was killed in
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        resumed = search_worker.search(str(store), 40)
+    again = [str(w.message) for w in caught if "under way" in str(w.message)]
+    assert [m.rsplit(": ", 1)[1] for m in again] == [f"#{seq} {p.arch}" for seq, p in lost.items()]
     whole = search_worker.search(None, 40)
     assert resumed["arch"].tolist() == whole["arch"].tolist()
     assert resumed["score"].tolist() == whole["score"].tolist()
     with SearchHistory(store) as history:
         assert history.runs()["evaluations"].iloc[0] == 40
+
+
+def _children(pid: int) -> dict[int, str]:
+    """pid -> command line of every live process whose parent is ``pid`` (read from /proc)."""
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                status = (entry / "status").read_text()
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:  # exited meanwhile
+                continue
+            if f"\nPPid:\t{pid}\n" in status:
+                out[int(entry.name)] = cmdline
+    return out
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, dead but not reaped yet, does not)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def _calls(folder: Path) -> list[str]:
+    """The architectures the oracle's function was called with, as written by tests/search_worker.py."""
+    return [f.read_text() for f in sorted(folder.iterdir())]
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads processes from /proc (Linux)")
+def test_a_killed_parallel_search_leaves_no_process_and_names_what_it_evaluates_again(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import search_worker
+
+    store, killed_calls, resumed_calls = tmp_path / "killed.sqlite", tmp_path / "killed", tmp_path / "resumed"
+    killed_calls.mkdir()
+    resumed_calls.mkdir()
+    env = {**os.environ, "ARCHRANK_TEST_CALLS": str(killed_calls), "ARCHRANK_TEST_SLEEP": "0.5"}
+    proc = subprocess.Popen([sys.executable, search_worker.__file__, str(store), "16", "2"], env=env)
+    try:
+        deadline, ready = time.monotonic() + 120, False
+        while not ready and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+            try:  # two evaluations recorded, and both of the next batch started by a worker
+                with sqlite3.connect(store) as conn:
+                    done = conn.execute("SELECT COUNT(*) FROM evaluations").fetchone()[0]
+                    running = [a for (a,) in conn.execute("SELECT arch FROM in_flight")]
+                ready = done >= 2 and len(running) == 2 and set(running) <= set(_calls(killed_calls))
+            except sqlite3.OperationalError:  # the store or its tables do not exist yet
+                pass
+        children = _children(proc.pid)  # the two workers and multiprocessing's resource tracker
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)  # no chance to clean up
+    finally:
+        proc.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while any(map(_alive, children)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    survivors = [pid for pid in children if _alive(pid)]
+    for pid in survivors:  # leave no orphan behind, even when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert ready and proc.returncode == -signal.SIGKILL
+    assert len(children) == 3 and sum("resource_tracker" in c for c in children.values()) == 1, children
+    assert not survivors, f"processes outlived the killed search: {[children[pid] for pid in survivors]}"
+    with SearchHistory(store) as history:
+        key = history.runs()["run_key"].iloc[0]
+        recorded, lost = history.by_position(key), history.in_flight(key)
+    assert 2 <= len(recorded) < 16 and 1 <= len(lost) <= 2 and not set(lost) & set(recorded)
+    started = [p.arch for p in lost.values() if p.arch in _calls(killed_calls)]  # their training had begun
+
+    monkeypatch.setenv("ARCHRANK_TEST_CALLS", str(resumed_calls))  # the resumed run's workers inherit these
+    monkeypatch.setenv("ARCHRANK_TEST_SLEEP", "0.05")
+    with pytest.warns(ar.search.SearchWarning, match="under way when it stopped") as caught:
+        resumed = search_worker.search(str(store), 16, workers=2)
+    message = next(str(w.message) for w in caught if "under way" in str(w.message))
+    assert message.startswith(f"{len(lost)} evaluation") and f"by process {proc.pid}," in message
+    assert all(f"#{seq} {p.arch}" in message for seq, p in lost.items())
+    calls = _calls(killed_calls) + _calls(resumed_calls)
+    monkeypatch.delenv("ARCHRANK_TEST_CALLS")
+    whole = search_worker.search(None, 16, batch_size=2)
+    assert resumed["arch"].tolist() == whole["arch"].tolist() and resumed["score"].tolist() == whole["score"].tolist()
+    assert sorted(_calls(resumed_calls)) == sorted(set(whole["arch"]) - {e.arch for e in recorded.values()})
+    assert len(calls) == 16 + len(started)  # only the cells that were training when it died are trained again
+    assert sorted(a for a in set(calls) if calls.count(a) > 1) == sorted(started)
+    with SearchHistory(store) as history:
+        assert history.in_flight(key) == {} and len(history.by_position(key)) == 16
+
+
+IDLE_POOL = """
+import os, sys, time
+import archrank as ar
+from archrank.search import BenchmarkOracle
+from archrank.search.runner import resolve_executor
+
+if __name__ == "__main__":
+    oracle = BenchmarkOracle(ar.datasets.load("nb201", "cifar10-valid"), metric="valid_accuracy")
+    pool, _, _ = resolve_executor("processes", oracle, 2)  # the pool run() makes
+    pids = {f.result() for f in [pool.submit(os.getpid), pool.submit(os.getpid)]}  # two workers start
+    print(len(pids), "worker(s) ran a task", flush=True)  # the other may never get one
+    open(sys.argv[1], "w").close()
+    time.sleep(600)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads processes from /proc (Linux)")
+def test_pool_workers_exit_with_the_search_process_even_without_a_task(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ready = tmp_path / "ready"
+    proc = subprocess.Popen([sys.executable, "-c", IDLE_POOL, str(ready)])
+    try:
+        deadline = time.monotonic() + 120
+        while not ready.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        time.sleep(0.5)  # the second worker finishes starting
+        children = _children(proc.pid)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while any(map(_alive, children)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    survivors = [pid for pid in children if _alive(pid)]
+    for pid in survivors:
+        os.kill(pid, signal.SIGKILL)
+    assert ready.exists() and len(children) == 3, children  # two workers and the resource tracker
+    assert not survivors, f"processes outlived the killed search: {[children[pid] for pid in survivors]}"
 
 
 def test_cli_search_prints_summary_and_plots(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -78,3 +78,44 @@ def test_history_round_trip_and_resume_key(tmp_path) -> None:  # type: ignore[no
     junk.write_bytes(b"\x00garbage" * 200)
     with pytest.raises(DataFileError, match="junk"):
         SearchHistory(junk)
+
+
+def test_in_flight_evaluations_are_noted_until_recorded(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from archrank.search.history import InFlight
+
+    with SearchHistory(tmp_path / "h.sqlite") as store:
+        key, other = store.open_run({"seed": 0}), store.open_run({"seed": 1})
+        store.start(key, 0, [(0, "a"), (1, "b")])
+        store.start(other, 0, [(0, "x")])
+        running = store.in_flight(key)
+        assert list(running) == [0, 1] and running[1].arch == "b" and running[1].iteration == 0
+        assert isinstance(running[0], InFlight) and running[0].pid == os.getpid()
+        store.record(key, 1, 0, Evaluation("b", 1.0, 1.0))
+        assert list(store.in_flight(key)) == [0] and list(store.in_flight(other)) == [0]
+        store.start(key, 3, [(0, "a")])  # tried again: replaces the old note
+        assert store.in_flight(key)[0].iteration == 3
+        with pytest.raises(Exception, match="UNIQUE"):
+            store.record(key, 1, 0, Evaluation("b", 2.0, 1.0))
+        assert list(store.in_flight(key)) == [0]  # a failed record keeps the note
+        assert store.delete(key) == 1 and store.in_flight(key) == {} and list(store.in_flight(other)) == [0]
+        assert store.runs()["run_key"].tolist() == [other]
+
+
+def test_a_store_written_before_in_flight_notes_is_read_and_resumed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    from archrank.search.history import _SCHEMA
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as conn:  # the two tables of the earlier format, one evaluation
+        for statement in _SCHEMA[:2]:
+            conn.execute(statement)
+        conn.execute("INSERT INTO runs VALUES ('k', '{}', 0)")
+        conn.execute("INSERT INTO evaluations VALUES ('k', 0, 0, ?, 90.0, 1.0, NULL, '{}', 1.0)", (BEST,))
+    assert "in_flight" not in {name for (name,) in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
+    with SearchHistory(path) as store:
+        assert store.in_flight("k") == {} and [e.arch for _, e in store.evaluations("k")] == [BEST]
+        store.start("k", 1, [(1, "b")])
+        assert list(store.in_flight("k")) == [1]

@@ -8,6 +8,7 @@ acquisition (:mod:`archrank.search.acquisitions`). Oracles: :class:`BenchmarkOra
 look-up with simulated cost) and :class:`TrainingOracle` (the user's training function).
 """
 
+from archrank.errors import SearchFailedError
 from archrank.search.acquisitions import (
     Acquisition,
     AcquisitionContext,
@@ -36,6 +37,7 @@ __all__ = [
     "Oracle",
     "ResumeMismatchError",
     "SearchExhausted",
+    "SearchFailedError",
     "SearchHistory",
     "SearchResult",
     "SearchWarning",

@@ -1,10 +1,14 @@
 """The search history: every evaluation written to an embedded SQLite file as it happens.
 
-One file can hold many runs. A run is keyed by its arguments (strategy, space, seed, budget,
-hyperparameters), so starting a run again with the same arguments finds its evaluations and
-continues; each evaluation is committed on its own, so a run killed at any moment loses
-nothing it had evaluated. The store uses SQLite's write-ahead log, which keeps the file
-consistent when a process dies mid-write.
+One file can hold many runs. A run is keyed by its arguments (strategy, space, seed, batch
+size, oracle, hyperparameters; see :func:`archrank.search.run_config`), so starting a run again
+with the same arguments finds its evaluations and continues; each evaluation is committed on
+its own, so a run killed at any moment loses nothing it had recorded. Evaluations that were
+started but not recorded are kept in an ``in_flight`` table (run, evaluation number,
+architecture, start time, process id), so a resumed run can say which ones died with the killed
+run and are evaluated again. The store uses SQLite's write-ahead log, which keeps the file
+consistent when a process dies mid-write; files written before the ``in_flight`` table existed
+are read as they are (the table is added).
 """
 
 from __future__ import annotations
@@ -12,8 +16,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import sqlite3
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +36,23 @@ _SCHEMA = (
         run_key TEXT NOT NULL, seq INTEGER NOT NULL, iteration INTEGER NOT NULL, arch TEXT NOT NULL,
         score REAL, cost REAL NOT NULL, error TEXT, info TEXT NOT NULL, recorded REAL NOT NULL,
         PRIMARY KEY (run_key, seq))""",
+    """CREATE TABLE IF NOT EXISTS in_flight (
+        run_key TEXT NOT NULL, seq INTEGER NOT NULL, iteration INTEGER NOT NULL, arch TEXT NOT NULL,
+        started REAL NOT NULL, pid INTEGER NOT NULL, PRIMARY KEY (run_key, seq))""",
 )
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """An evaluation that was started but has no recorded result: evaluation number ``seq`` of its
+    run, its ``iteration`` and ``arch``, when it was started (``started``, seconds since the epoch)
+    and the id of the process that ran the search (``pid``)."""
+
+    seq: int
+    iteration: int
+    arch: str
+    started: float
+    pid: int
 
 
 def run_key(config: dict[str, Any]) -> str:
@@ -66,10 +89,39 @@ class SearchHistory:
             )
         return key
 
+    def start(self, key: str, iteration: int, started: Sequence[tuple[int, str]]) -> None:
+        """Note ``(seq, arch)`` evaluations of run ``key`` as in flight (one commit for them all), with
+        this process's id and the time; :meth:`record` clears each one. A row left from an earlier
+        try of the same evaluation is replaced."""
+        now, pid = time.time(), os.getpid()
+        with self._conn:
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO in_flight VALUES (?, ?, ?, ?, ?, ?)",
+                [(key, int(seq), int(iteration), str(arch), now, pid) for seq, arch in started],
+            )
+
+    def in_flight(self, key: str) -> dict[int, InFlight]:
+        """Evaluation number -> :class:`InFlight` for the evaluations of run ``key`` that were started
+        and never recorded: a run killed or interrupted while they ran (their results are lost)."""
+        rows = self._conn.execute(
+            "SELECT seq, iteration, arch, started, pid FROM in_flight WHERE run_key=? ORDER BY seq", (key,)
+        )
+        return {int(seq): InFlight(int(seq), int(it), arch, float(t), int(pid)) for seq, it, arch, t, pid in rows}
+
+    def delete(self, key: str) -> int:
+        """Remove run ``key`` with its evaluations and in-flight notes (e.g. to evaluate a failed run
+        afresh after fixing the training function); returns how many evaluations were removed."""
+        with self._conn:
+            removed = self._conn.execute("DELETE FROM evaluations WHERE run_key=?", (key,)).rowcount
+            self._conn.execute("DELETE FROM in_flight WHERE run_key=?", (key,))
+            self._conn.execute("DELETE FROM runs WHERE run_key=?", (key,))
+        return int(removed)
+
     def record(self, key: str, seq: int, iteration: int, evaluation: Evaluation) -> None:
-        """Write evaluation number ``seq`` of run ``key`` and commit it at once."""
+        """Write evaluation number ``seq`` of run ``key`` and clear its in-flight note, in one commit."""
         score = None if math.isnan(evaluation.score) else evaluation.score
         with self._conn:
+            self._conn.execute("DELETE FROM in_flight WHERE run_key=? AND seq=?", (key, seq))
             self._conn.execute(
                 "INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
