@@ -60,19 +60,38 @@ class Inputs:
         return 0
 
 
-def _numeric(values: Any, what: str) -> np.ndarray:
+RESHAPE_HINT = "Reshape your data with X.reshape(-1, 1) for one feature or X.reshape(1, -1) for one sample"
+
+
+def _numeric(values: Any, what: str, columns_only: bool = False) -> np.ndarray:
+    """``values`` as a finite float64 (n, d) matrix; ``columns_only``: a 1-D input is one column (extra features)."""
+    if np.iscomplexobj(values):
+        raise ValueError(f"{what} holds complex numbers: Complex data not supported")
     try:
         arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as err:
+    except TypeError as err:  # e.g. a dict in an object array: not a number at all
+        raise TypeError(f"{what} must be numeric: {err}") from err
+    except ValueError as err:
         raise ValueError(f"{what} must be numeric: {err}") from err
-    if arr.ndim == 1:
+    if arr.ndim == 1 and columns_only:
         arr = arr[:, None]
     if arr.ndim != 2:
-        raise ValueError(f"{what} must be 2-D (n_samples, n_features), got shape {arr.shape}")
+        hint = f"; {RESHAPE_HINT}" if arr.ndim == 1 else ""
+        raise ValueError(f"{what} must be 2-D (n_samples, n_features), got shape {arr.shape}{hint}")
+    if arr.shape[1] == 0:
+        raise ValueError(f"{what} has 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required.")
     if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
-        raise ValueError(f"{what} holds a non-finite value at row {bad[0]}, column {bad[1]}")
+        raise ValueError(
+            f"{what} holds a non-finite value (NaN or infinity) at row {bad[0]}, column {bad[1]}; Input contains NaN "
+            "or infinity"
+        )
     return arr
+
+
+def _is_sparse(X: Any) -> bool:
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and sparse.issparse(X)
 
 
 def is_graph(obj: Any) -> bool:
@@ -90,18 +109,23 @@ def split_inputs(X: Any) -> Inputs:
         if ARCH_COLUMN in X.columns:
             rest = X.drop(columns=[ARCH_COLUMN])
             names = [str(c) for c in rest.columns]
-            extra = _numeric(rest, f"extra feature columns {names}") if names else None
+            extra = _numeric(rest, f"extra feature columns {names}", columns_only=True) if names else None
             return Inputs(archs=list(X[ARCH_COLUMN]), extra=extra, extra_names=names, columns=columns)
         return Inputs(matrix=_numeric(X, "X"), columns=columns)
     if isinstance(X, (str, bytes)):
         raise TypeError("X must be a sequence of architectures or a 2-D feature matrix, not a single string")
+    if _is_sparse(X):
+        raise TypeError(f"X is a sparse matrix ({type(X).__name__}); sparse input is not supported: pass X.toarray()")
+    if not isinstance(X, np.ndarray) and hasattr(X, "__array__") and not hasattr(X, "__iter__"):
+        X = np.asarray(X)  # an array-like that only converts (scikit-learn's array-like contract)
     if isinstance(X, np.ndarray) and X.dtype.kind == "U":  # architecture strings in a numpy array
         X = X.astype(object)
-    if isinstance(X, np.ndarray) and X.dtype != object:
-        if X.size == 0:
-            raise ValueError(f"X is empty (shape {X.shape})")
+    if isinstance(X, np.ndarray) and (X.dtype != object or X.ndim == 2):
         if X.ndim != 2:
-            raise ValueError(f"a feature matrix X must be 2-D (n_samples, n_features), got shape {X.shape}")
+            hint = f"; {RESHAPE_HINT}" if X.ndim == 1 else ""
+            raise ValueError(f"a feature matrix X must be 2-D (n_samples, n_features), got shape {X.shape}{hint}")
+        if X.shape[0] == 0:
+            raise ValueError(f"X is empty (shape {X.shape})")
         return Inputs(matrix=_numeric(X, "X"))
     items = list(X)
     if not items:
@@ -131,16 +155,25 @@ def check_matrix_for_space(inputs: Inputs, space: Any, who: str) -> None:
 def check_targets(y: Any, n: int) -> np.ndarray:
     """``y`` as a 1-D float64 array of length ``n``; clear errors for NaN, inf, shape or length."""
     if y is None:
-        raise ValueError("y is required: one target (e.g. accuracy) per architecture")
+        raise ValueError(
+            "this predictor requires y to be passed, but the target y is None (one target per architecture)"
+        )
     arr = np.asarray(y, dtype=np.float64)
     if arr.ndim == 2 and arr.shape[1] == 1:
+        from sklearn.exceptions import DataConversionWarning
+
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected; it is read as shape (n,)",
+            DataConversionWarning,
+            stacklevel=3,
+        )
         arr = arr[:, 0]
     if arr.ndim != 1:
         raise ValueError(f"y must be 1-D (one target per architecture), got shape {arr.shape}")
     if len(arr) != n:
         raise ValueError(f"X has {n} samples but y has {len(arr)}")
     if len(arr) < 2:
-        raise ValueError(f"need at least 2 training samples, got {len(arr)}")
+        raise ValueError(f"need at least 2 training samples, got n_samples = {len(arr)}")
     bad = np.flatnonzero(~np.isfinite(arr))
     if len(bad):
         raise ValueError(f"y holds {len(bad)} NaN or infinite target(s), first at index {bad[0]}")
@@ -301,7 +334,10 @@ class ArchPredictor(RegressorMixin, BaseEstimator):
             self.n_features_in_ = mat.shape[1]
             self.n_extra_features_ = 0 if inputs.extra is None else inputs.extra.shape[1]
         elif mat.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {mat.shape[1]} features, but this predictor was fitted with {self.n_features_in_}")
+            raise ValueError(
+                f"X has {mat.shape[1]} features, but {type(self).__name__} is expecting {self.n_features_in_} features "
+                "as input (as fitted)"
+            )
         return mat
 
     # --- public API -----------------------------------------------------------------------

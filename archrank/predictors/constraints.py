@@ -34,6 +34,8 @@ class Interval:
             return False
         if self.kind is int and not isinstance(value, numbers.Integral):
             return False
+        if value != value:  # NaN passes every comparison below
+            return False
         left, right = self.closed in ("both", "left"), self.closed in ("both", "right")
         if self.low is not None and (value < self.low or (value == self.low and not left)):
             return False

@@ -80,7 +80,9 @@ class EnsemblePredictor(ArchPredictor):
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The ensemble's parameters; with ``deep=True`` also ``members__NAME`` and ``members__NAME__PARAM``."""
         params = super().get_params(deep=False)
-        if deep:
+        members_ok = isinstance(self.members, (list, tuple)) and bool(self.members)
+        if deep and members_ok and all(isinstance(m, (str, ArchPredictor)) for m in self.members):
+            # invalid members (set_params(members=3)) are reported by fit, as scikit-learn expects
             given = dict(self._named_members())
             for name, member in self._materialised():
                 if not isinstance(given[name], str):  # a member given by name has no object of its own yet
