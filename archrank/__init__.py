@@ -16,7 +16,10 @@ from archrank import errors
 from archrank.errors import (
     ArchrankError,
     DataFileError,
+    ExecutorError,
     InvalidArchitectureError,
+    InvalidHyperparameterError,
+    SearchFailedError,
     UnknownArchitectureError,
     UnknownChoiceError,
 )
@@ -49,7 +52,10 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "ArchrankError",
     "DataFileError",
+    "ExecutorError",
     "InvalidArchitectureError",
+    "InvalidHyperparameterError",
+    "SearchFailedError",
     "UnknownArchitectureError",
     "UnknownChoiceError",
     "__version__",

@@ -29,7 +29,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
-from archrank.errors import ArchrankError
+from archrank.errors import ExecutorError
 
 SCHEDULER_SCHEMES = ("tcp://", "tls://", "ws://", "wss://", "ucx://", "inproc://")
 #: seconds to wait for a Dask scheduler given by its address
@@ -44,11 +44,6 @@ CHOICES = (
 #: with several threads, or ``processes=False``) take turns: their results stay the serial run's,
 #: and the speed-up comes from worker processes.
 TASK_LOCK = threading.Lock()
-
-
-class ExecutorError(ArchrankError, RuntimeError):
-    """The executor could not run archrank's work: a scheduler that does not answer, a worker without
-    archrank (or with another version), a worker pool that broke, a task lost with its workers."""
 
 
 @dataclass

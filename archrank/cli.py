@@ -22,6 +22,7 @@ from archrank.errors import (
     InvalidArchitectureError,
     UnknownArchitectureError,
     UnknownChoiceError,
+    plain,
 )
 
 #: -h as well as --help; help wraps at the terminal's width (120 columns when not in a terminal, not 80),
@@ -55,9 +56,20 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_print_version, is_eager=True, help="print the version and exit")
     ] = False,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="torch, XGBoost and BLAS threads of every step, worker processes included "
+            "(sets $ARCHRANK_THREADS; default: that variable, else 1)",
+        ),
+    ] = None,
 ) -> None:
     """Rank neural network architectures without training them."""
     import os
+
+    if threads is not None:  # read by archrank._threads wherever work runs; spawned workers inherit it
+        os.environ["ARCHRANK_THREADS"] = str(threads)
 
     # `archrank rank my_spaces:cell ...` imports my_spaces from the folder it is run in, as `python -m` would
     if os.getcwd() not in sys.path and "" not in sys.path:
@@ -108,6 +120,29 @@ TableOption = Annotated[
 ]
 
 
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(min=1, help="run on this many local worker processes (default: here, in one process)"),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(help="run on the Dask cluster of this scheduler, e.g. tcp://host:8786 (workers need archrank)"),
+]
+
+
+def _executor(workers: int | None, scheduler: str | None) -> str | None:
+    """``executor=`` for --workers N (local processes) or --scheduler ADDRESS (Dask); None: in this process."""
+    if workers is not None and scheduler is not None:
+        raise typer.BadParameter("give --workers N (local processes) or --scheduler ADDRESS (Dask), not both")
+    if scheduler is not None:
+        from archrank import _executors
+
+        if not _executors.is_scheduler_address(scheduler):
+            raise typer.BadParameter(f"--scheduler takes an address such as tcp://host:8786, not {scheduler!r}")
+        return scheduler
+    return "processes" if workers is not None else None
+
+
 def _benchmark(benchmark: str, dataset: str, table: str | None) -> ar.datasets.Benchmark:
     """A bundled table, or with ``--table`` the user's CSV read for the space that ``benchmark`` names."""
     if table is None:
@@ -139,7 +174,7 @@ def list_datasets() -> None:
             typer.echo(f"{name}/{ds}: {len(bench)} architectures")
             for metric, budgets in bench.metrics().items():
                 unit = bench.info(metric, budgets[-1]).unit
-                epochs = "" if budgets == [None] else f" epochs {budgets}"
+                epochs = "" if budgets == [None] else " epochs " + ", ".join(str(plain(b)) for b in budgets)
                 typer.echo(f"    {metric} [{unit}]{epochs}")
 
 
@@ -240,6 +275,8 @@ def study_predictors(
         typer.Option("--set", help="predictor hyperparameter PREDICTOR.NAME=VALUE (JSON or text value; repeat)"),
     ] = None,
     results_table: TableOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Fit predictors on growing training sets and score their ranking of held-out architectures."""
     from archrank import predictors as predictor_mod
@@ -265,6 +302,8 @@ def study_predictors(
         test_size=test_size,
         checkpoint=checkpoint,
         features=features,
+        executor=_executor(workers, scheduler),
+        workers=workers,
     )
     summary = studies.summarize(table)
     width = max(14, *(len(label) for label in labelled))
@@ -335,6 +374,8 @@ def proxies_command(
     archs_per_launch: Annotated[
         str, typer.Option(help="NB201 networks per stacked pass: auto (16 on a GPU, 1 on the CPU) or a number")
     ] = "auto",
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Score architectures with zero-cost proxies at initialisation (cached; resumes if interrupted)."""
     from archrank import proxies
@@ -354,6 +395,8 @@ def proxies_command(
         cache=None if no_cache else (cache or "auto"),
         precomputed=not no_precomputed,
         archs_per_launch=_auto_or_int(archs_per_launch, "--archs-per-launch"),
+        executor=_executor(workers, scheduler),
+        workers=workers,
     )
     if out:
         table.to_csv(out, index=False)

@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 
+def plain(value: object) -> object:
+    """A numpy scalar as the Python number or string it holds (``np.int64(7)`` -> ``7``), so that
+    messages show ``7``, not ``np.int64(7)``; anything else unchanged."""
+    if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        return value.item()  # type: ignore[attr-defined]
+    return value
+
+
 class ArchrankError(Exception):
     """Base class of every error archrank raises on purpose."""
 
@@ -17,8 +25,8 @@ class UnknownChoiceError(ArchrankError, LookupError):
     def __init__(self, kind: str, value: object, choices: object) -> None:
         self.kind, self.value = kind, value
         self.choices = list(choices)  # type: ignore[call-overload]
-        valid = ", ".join(map(str, self.choices)) if self.choices else "none"
-        super().__init__(f"unknown {kind} {value!r}; valid choices: {valid}")
+        valid = ", ".join(str(plain(c)) for c in self.choices) if self.choices else "none"
+        super().__init__(f"unknown {kind} {plain(value)!r}; valid choices: {valid}")
 
     def __str__(self) -> str:  # LookupError would otherwise repr() the message
         return self.args[0]
@@ -33,6 +41,11 @@ class UnknownArchitectureError(ArchrankError, KeyError):
 
 class DataFileError(ArchrankError, OSError):
     """A bundled data file is missing, unreadable or fails its checksum."""
+
+
+class ExecutorError(ArchrankError, RuntimeError):
+    """The executor could not run archrank's work: a scheduler that does not answer, a worker without
+    archrank (or with another version), a worker pool that broke, a task lost with its workers."""
 
 
 class SearchFailedError(ArchrankError, RuntimeError):

@@ -154,9 +154,13 @@ def test_cli_saves_the_reference_with_the_model_and_ranks_with_it(cells, tmp_pat
     result = CliRunner().invoke(app, ["rank", "nb101", "--model", str(model), "--sample", "3"])
     assert result.exit_code == 2 and "holds a predictor for nb201, not nb101" in result.output
     cache = tmp_path / "elsewhere.db"
-    result = CliRunner().invoke(app, ["rank", "nb201", "--model", str(model), "--sample", "3", "--cache", str(cache)])
+    rank_with_cache = ["rank", "nb201", "--model", str(model), "--sample", "3", "--cache", str(cache)]
+    result = CliRunner().invoke(app, rank_with_cache)
     assert result.exit_code == 0, result.output
-    assert cache.exists()  # --cache is where a loaded predictor keeps the scores it computes
+    assert not cache.exists()  # every score came from the shipped table: nothing computed, no file written
+    cache.write_bytes(b"not a database")  # --cache is where a loaded predictor keeps its scores: it reads this one
+    result = CliRunner().invoke(app, rank_with_cache)
+    assert result.exit_code != 0 and f"proxy cache {cache} is unusable" in result.output, result.output
 
 
 def test_cli_where_no_table_is_shipped_keeps_the_scored_reference(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -36,6 +36,37 @@ from archrank.predictors.registry import register_predictor
 
 #: the proxies of the feature benchmark (benchmarks/proxies.py, "7 proxies")
 FEATURE_PROXIES = ("synflow", "jacob_cov", "nwot", "zico", "flops", "snip", "grad_norm")
+#: the fewest reference cells on which a repeated ranking counts as a duplicate proxy (on fewer, two
+#: unrelated proxies often rank the cells alike by chance)
+MIN_CELLS_FOR_DUPLICATES = 20
+
+
+def repeated_rankings(reference: pd.DataFrame, min_cells: int = MIN_CELLS_FOR_DUPLICATES) -> dict[str, str]:
+    """``{column: earlier column}`` for each column of ``reference`` (rows: cells, columns: proxy scores) that
+    ranks the cells exactly as an earlier column does, in the same or the reverse order (ties and NaNs in the
+    same places too), so that its quantile feature repeats the earlier one; empty below ``min_cells`` rows.
+    On NB201, ``flops`` ranks every cell as ``params`` does."""
+    if len(reference) < min_cells:
+        return {}
+    ranks = {c: reference[c].rank(method="min").to_numpy() for c in reference.columns}
+    reverse = {c: (-reference[c]).rank(method="min").to_numpy() for c in reference.columns}
+    repeats: dict[str, str] = {}
+    kept: list[str] = []
+    for column in reference.columns:
+        same = next(
+            (
+                k
+                for k in kept
+                if np.array_equal(ranks[column], ranks[k], equal_nan=True)
+                or np.array_equal(ranks[column], reverse[k], equal_nan=True)
+            ),
+            None,
+        )
+        if same is None:
+            kept.append(column)
+        else:
+            repeats[column] = same
+    return repeats
 
 
 def shipped_reference(space: str, dataset: str, proxies: Sequence[str]) -> pd.DataFrame | None:
@@ -75,10 +106,13 @@ class ProxyFeaturePredictor(ArchPredictor):
 
     After ``fit``: ``estimator_`` (fitted on the encoding plus the features), ``reference_`` (a
     DataFrame, one column per proxy) and ``reference_source_`` (``"shipped"``, ``"fit"`` or
-    ``"given"``). ``on_failed``: what an architecture whose proxy score is NaN (the proxy failed
-    on it) gets: ``"raise"`` (default) an error that names it, at ``fit`` and at ``predict``;
-    ``"median"`` the feature 0.5 (no information) and a warning that names it, so that one bad
-    candidate does not stop a search.
+    ``"given"``); ``dropped_features_``: ``{proxy: earlier proxy}`` for each proxy left out because it
+    ranks the reference cells exactly as an earlier one does (see :func:`repeated_rankings`; e.g.
+    ``flops`` after ``params`` on NB201), and ``proxies_used_``: the proxies that are features.
+    ``on_failed``: what an architecture whose proxy score is NaN (the proxy failed on it) gets:
+    ``"raise"`` (default) an error that names it, at ``fit`` and at ``predict``; ``"median"``
+    the feature 0.5 (no information) and a warning that names it, so that one bad candidate does not
+    stop a search.
     """
 
     parameter_constraints: ClassVar[dict[str, list[Any]]] = {
@@ -134,12 +168,12 @@ class ProxyFeaturePredictor(ArchPredictor):
         extra = X.drop(columns=[ARCH_COLUMN]).reset_index(drop=True) if inputs.extra is not None else None
         return inputs.archs, extra, inputs
 
-    def _scores(self, archs: list[Any], space: Any) -> pd.DataFrame:
+    def _scores(self, archs: list[Any], space: Any, names: list[str]) -> pd.DataFrame:
         from archrank import proxies
 
         return proxies.compute(
             archs,
-            self._names(),
+            names,
             space=space,
             dataset=self.dataset,
             batch_size=self.batch_size,
@@ -177,7 +211,7 @@ class ProxyFeaturePredictor(ArchPredictor):
         from archrank import proxies
         from archrank.predictors import with_features
 
-        names = self._names()
+        names = self.proxies_used_
         if self.on_failed not in ("raise", "median"):
             raise ValueError(f"on_failed must be 'raise' or 'median', got {self.on_failed!r}")
         features = proxies.as_features(scores, names, reference=self.reference_).drop(columns=ARCH_COLUMN)
@@ -207,9 +241,11 @@ class ProxyFeaturePredictor(ArchPredictor):
         targets = check_targets(y, len(archs))
         seed = resolve_seed(self.random_state)
         space = resolve_space(self.space, archs)
-        scores = self._scores(archs, space)
+        scores = self._scores(archs, space, self._names())
         reference, self.reference_source_ = self._reference_table(scores, space.name)
-        self.reference_ = reference.astype(np.float64).reset_index(drop=True)
+        self.dropped_features_ = repeated_rankings(reference)
+        self.proxies_used_ = [p for p in self._names() if p not in self.dropped_features_]
+        self.reference_ = reference[self.proxies_used_].astype(np.float64).reset_index(drop=True)
         self.space_ = space
         est = instantiate(self.estimator, seed, self.space, self.encoding, what="estimator")
         self.estimator_ = est.fit(self._feature_frame(archs, scores, extra), targets)
@@ -226,7 +262,7 @@ class ProxyFeaturePredictor(ArchPredictor):
         check_extra_names(self.extra_feature_names_, inputs, type(self).__name__)
         if extra is not None:
             extra.columns = self.extra_feature_names_  # an array's unnamed columns, read in fitted order
-        return self._feature_frame(archs, self._scores(archs, self.space_), extra)
+        return self._feature_frame(archs, self._scores(archs, self.space_, self.proxies_used_), extra)
 
     @property
     def model_(self) -> Any:

@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from archrank.errors import DataFileError
 
@@ -48,28 +49,47 @@ def default_cache_path() -> Path:
 
 
 class ProxyCache:
-    """Scores stored in a SQLite file; raises DataFileError if the file is not a usable cache."""
+    """Scores stored in a SQLite file; raises DataFileError if the file is not a usable cache.
+
+    A file that does not exist yet is created at the first write, so that a run whose every score
+    came from the shipped table (or from nowhere) leaves no empty cache behind."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         if self.path.is_dir():
             raise ValueError(f"proxy cache {self.path} is a directory; give a file path, e.g. {self.path / CACHE_NAME}")
+        self._conn: sqlite3.Connection | None = None
+        if self.path.exists():
+            self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        """The connection, opening (and creating) the file and checking its schema the first time."""
+        if self._conn is not None:
+            return self._conn
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(self.path, timeout=60)
-            self._conn.execute(_SCHEMA)
-            self._conn.commit()
-            self._conn.execute("SELECT space, arch, proxy, value, device, seconds FROM scores LIMIT 1").fetchall()
+            conn = sqlite3.connect(self.path, timeout=60)
+            conn.execute(_SCHEMA)
+            conn.commit()
+            conn.execute("SELECT space, arch, proxy, value, device, seconds FROM scores LIMIT 1").fetchall()
         except (sqlite3.DatabaseError, OSError) as err:
             raise DataFileError(
                 f"proxy cache {self.path} is unusable ({err}); delete the file or pass another cache= path"
             ) from err
+        self._conn = conn
+        return conn
+
+    def _rows(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """The rows of a query; none while the file does not exist (nothing was ever stored)."""
+        if self._conn is None and not self.path.exists():
+            return []
+        return self._open().execute(sql, args).fetchall()
 
     def lookup(self, context: CacheContext, proxies: Iterable[str]) -> dict[tuple[str, str], float]:
         """(arch, proxy) -> score for everything cached under ``context`` for these proxies."""
         wanted = list(proxies)
         marks = ",".join("?" * len(wanted))
-        rows = self._conn.execute(
+        rows = self._rows(
             "SELECT arch, proxy, value FROM scores WHERE space=? AND dataset=? AND batch_size=? AND seed=? "
             f"AND version=? AND proxy IN ({marks})",
             (*context.key(), *wanted),
@@ -78,8 +98,8 @@ class ProxyCache:
 
     def store(self, context: CacheContext, arch: str, scores: dict[str, tuple[float, str, float]]) -> None:
         """Save ``proxy -> (score, device, seconds)`` for one architecture in one transaction."""
-        with self._conn:
-            self._conn.executemany(
+        with self._open() as conn:
+            conn.executemany(
                 "INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?,?,?,?,?,?)",
                 [(*context.key(), arch, proxy, value, device, sec) for proxy, (value, device, sec) in scores.items()],
             )
@@ -88,8 +108,11 @@ class ProxyCache:
         self, context: CacheContext, rows: Iterable[tuple[str, dict[str, tuple[float, str, float]]]]
     ) -> None:
         """Save ``(arch, proxy -> (score, device, seconds))`` rows in one transaction (a chunk from a worker)."""
-        with self._conn:
-            self._conn.executemany(
+        rows = list(rows)
+        if not any(scores for _, scores in rows):
+            return
+        with self._open() as conn:
+            conn.executemany(
                 "INSERT OR REPLACE INTO scores VALUES (?,?,?,?,?,?,?,?,?,?)",
                 [
                     (*context.key(), arch, proxy, value, device, sec)
@@ -100,7 +123,7 @@ class ProxyCache:
 
     def devices(self, context: CacheContext) -> dict[str, int]:
         """How many scores under ``context`` each device type computed."""
-        rows = self._conn.execute(
+        rows = self._rows(
             "SELECT device, COUNT(*) FROM scores WHERE space=? AND dataset=? AND batch_size=? AND seed=? "
             "AND version=? GROUP BY device",
             context.key(),
@@ -108,7 +131,9 @@ class ProxyCache:
         return {device: int(count) for device, count in rows}
 
     def close(self) -> None:
-        self._conn.close()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def __enter__(self) -> ProxyCache:
         return self
