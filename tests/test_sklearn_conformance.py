@@ -68,6 +68,8 @@ FAST: dict[str, dict[str, Any]] = {
     "gnn": {"epochs": 3, "n_members": 1},
     "ensemble": {"members": ("xgb", "rf")},
     "tuned": {"estimator": "rf", "cv": 2, "param_grid": {"max_features": [0.5, 1.0]}},
+    "latency_lut": {},
+    "latency_transfer": {},
 }
 
 

@@ -24,6 +24,8 @@ _BUILTIN_MODULES: dict[str, str] = {
     "ensemble": "archrank.predictors.ensemble",
     "tuned": "archrank.predictors.tuning",
     "proxy_features": "archrank.predictors.proxy_features",
+    "latency_lut": "archrank.predictors.latency",
+    "latency_transfer": "archrank.predictors.latency",
 }
 #: predictors that wrap others
 WRAPPERS = ("ensemble", "tuned", "proxy_features")
