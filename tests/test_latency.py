@@ -107,3 +107,22 @@ def test_latency_study_rows_and_errors() -> None:
         ar.studies.latency_study("nb201", [REFS[0]], REFS, train_sizes=[5], seeds=[0], progress=False)
     with pytest.raises(ar.UnknownChoiceError, match="unknown latency metric 'latency_toaster'"):
         ar.studies.latency_study("nb201", ["latency_toaster"], REFS, train_sizes=[5], seeds=[0], progress=False)
+
+
+def test_default_references_skip_columns_with_placeholders_and_a_bad_one_is_named(bench) -> None:  # type: ignore[no-untyped-def]
+    train, _ = _split(bench, 10, seed=3)
+    y = bench.values("latency_help_titanx_1", archs=train)
+    assert (bench.values("latency_edgetpu") < 0).any()  # HW-NAS-Bench's -1 for cells it did not measure
+    model = ar.predictors.make("latency_transfer", space="nb201").fit(train, y)
+    assert "latency_edgetpu" not in model.reference_devices_ and "latency_help_pixel2" in model.reference_devices_
+    cells = [a for a in bench.archs()[:200] if bench.query(a, "latency_edgetpu") < 0][:10]
+    with pytest.raises(ValueError, match=r"reference device 'latency_edgetpu' has no latency for .*value -1\.0"):
+        ar.predictors.make("latency_transfer", space="nb201", reference_devices=["latency_edgetpu"]).fit(
+            cells, bench.values("latency_help_titanx_1", archs=cells)
+        )
+    with pytest.raises(ValueError, match="no reference devices: give reference_devices="):
+        ar.predictors.make("latency_transfer", space="nb201", reference_devices=[]).fit(train, y)
+    by_mse = ar.predictors.make("latency_transfer", space="nb201", reference_devices=REFS, selection="loo_mse")
+    by_mse.fit(train, y)
+    assert (by_mse.selection_["loo_mse"] > 0).all()
+    assert by_mse.model_ == by_mse.selection_["loo_mse"].idxmin()

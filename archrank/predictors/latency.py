@@ -160,9 +160,11 @@ class LatencyTransferPredictor(ArchPredictor):
     predicted: ``None`` (the table the space ships for ``dataset``, ``space.load_table``), a
     :class:`~archrank.datasets.Benchmark`, or a DataFrame with an ``arch`` column (or architecture
     strings as index) and one column per device. ``reference_devices``: the columns to use (None:
-    every ``latency_*`` metric of a Benchmark, every numeric column of a DataFrame); leave the target
-    device out of them. On a plain matrix, its columns are the reference latencies. ``encoding``: only
-    ``"auto"`` (the features are the reference latencies and the space's choice counts).
+    every ``latency_*`` metric of a Benchmark, every numeric column of a DataFrame, that has a
+    non-negative latency for every cell: NB201's ``latency_edgetpu`` holds -1 for cells HW-NAS-Bench
+    did not measure); leave the target device out of them. On a plain matrix, its columns are the
+    reference latencies. ``encoding``: only ``"auto"`` (the features are the reference latencies and
+    the space's choice counts).
 
     Fitting on n target measurements (n >= 3; 10 is HELP's setting) tries ``models``:
 
@@ -227,24 +229,24 @@ class LatencyTransferPredictor(ArchPredictor):
             ref = space.load_table(self.dataset)
         if isinstance(ref, pd.DataFrame):
             frame = ref.set_index("arch") if "arch" in ref.columns else ref
-            numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
-            devices = list(self.reference_devices) if self.reference_devices is not None else numeric
-            missing = [d for d in devices if d not in frame.columns]
-            if missing:
-                raise UnknownChoiceError("reference device", missing[0], numeric)
-            return frame.rename(index=str), devices
-        if not hasattr(ref, "metrics") or not hasattr(ref, "values"):
+            available = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+            column = lambda d: frame[d].to_numpy(dtype=np.float64)  # noqa: E731
+            table: Any = frame.rename(index=str)
+        elif hasattr(ref, "metrics") and hasattr(ref, "values"):
+            available = [m for m in ref.metrics() if m.startswith("latency_")]
+            column, table = ref.values, ref
+        else:
             raise TypeError(f"reference must be None, a Benchmark or a DataFrame, got {type(ref).__name__}")
-        available = list(ref.metrics())
-        devices = (
-            list(self.reference_devices)
-            if self.reference_devices is not None
-            else [m for m in available if m.startswith("latency_")]
-        )
+        if self.reference_devices is None:  # every column that holds a latency for every cell
+            devices = [d for d in available if np.isfinite(column(d)).all() and (column(d) >= 0).all()]
+        else:
+            devices = list(self.reference_devices)
+        if not devices:
+            raise ValueError(f"no reference devices: give reference_devices=, some of {available}")
         for d in devices:
             if d not in available:
-                raise UnknownChoiceError("reference device", d, [m for m in available if m.startswith("latency")])
-        return ref, devices
+                raise UnknownChoiceError("reference device", d, available)
+        return table, devices
 
     def _reference_latencies(self, archs: list[Any]) -> np.ndarray:
         """(n, d) reference latencies of ``archs``; an error naming the first cell the reference lacks."""
@@ -259,14 +261,20 @@ class LatencyTransferPredictor(ArchPredictor):
                 )
             out = ref.loc[keys, devices].to_numpy(dtype=np.float64)
         else:
-            out = np.column_stack([ref.values(d, archs=archs) for d in devices])
-        if not np.isfinite(out).all() or (out < 0).any():
-            row = int(np.argmax(~np.isfinite(out).all(axis=1) | (out < 0).any(axis=1)))
-            raise ValueError(f"reference latencies of {archs[row]!s} are not all non-negative numbers: {out[row]}")
+            rows = np.array([ref.row(a) for a in archs], dtype=np.int64)  # looked up once for every device
+            out = np.column_stack([ref.values(d)[rows] for d in devices])
+        bad = ~np.isfinite(out) | (out < 0)
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            raise ValueError(
+                f"reference device {devices[col]!r} has no latency for {archs[row]!s} (value {out[row, col]}; "
+                f"{int(bad[:, col].sum())} of these {len(archs)} cells): leave it out of reference_devices"
+            )
         return out
 
     # --- features of the candidate models -------------------------------------------------
-    def _design(self, inputs: Inputs, fit: bool) -> dict[str, np.ndarray]:
+    def _design(self, inputs: Inputs, fit: bool, counts_needed: bool = True) -> dict[str, np.ndarray]:
+        """Each candidate model's features (``counts_needed=False``: without the choice counts)."""
         if inputs.graphs is not None:
             raise TypeError("LatencyTransferPredictor reads architectures or a matrix of reference latencies")
         if fit:
@@ -283,7 +291,7 @@ class LatencyTransferPredictor(ArchPredictor):
             if fit:
                 self.reference_table_, self.reference_devices_ = self._reference_table(space)
             ref = self._reference_latencies(inputs.archs)
-            counts = choice_counts(space, inputs.archs)[0]
+            counts = choice_counts(space, inputs.archs)[0] if counts_needed else None
         if fit:
             self.n_features_in_ = ref.shape[1]
             if (ref < 0).any() or not np.isfinite(ref).all():
@@ -353,16 +361,17 @@ class LatencyTransferPredictor(ArchPredictor):
             rho = spearmanr(loo, y).statistic
             scores[model] = {
                 "loo_spearman": float(rho) if np.isfinite(rho) else -1.0,
-                "loo_mse": -float(np.mean((loo - y) ** 2)),
+                "loo_mse": float(np.mean((loo - y) ** 2)),
                 "loo_rmse": float(np.sqrt(np.mean((loo - y) ** 2))),
             }
         self.selection_ = pd.DataFrame(scores).T
-        self.model_ = max(usable, key=lambda m: scores[m][self.selection])  # max keeps the first of ties
+        sign = -1.0 if self.selection == "loo_mse" else 1.0  # the highest Spearman, the lowest squared error
+        self.model_ = max(usable, key=lambda m: sign * scores[m][self.selection])  # max keeps the first of ties
         self.fitted_ = self._fit_one(self.model_, designs[self.model_], y)
         self.loo_rmse_ = scores[self.model_]["loo_rmse"]
 
     def _predict_inputs(self, inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
-        designs = self._design(inputs, fit=False)
+        designs = self._design(inputs, fit=False, counts_needed=self.model_ in ("lookup_table", "ridge"))
         if self.model_ not in designs:
             raise InvalidArchitectureError(
                 f"this predictor chose the {self.model_} model, which reads architectures; pass architectures"
